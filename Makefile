@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` starts the app, `make test` runs every test.
+# Both first set up what they need (a virtual environment in .venv, and for the tests Debian packages).
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SHARED_MNIST := $(abspath ../shared/data/mnist/mnist.npz)
+
+# Quieter TensorFlow; the local MNIST copy when MNIST_PATH is not set and the file is there.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+ifeq ($(MNIST_PATH),)
+ifneq ($(wildcard $(SHARED_MNIST)),)
+export MNIST_PATH := $(SHARED_MNIST)
+endif
+endif
+
+.PHONY: run test setup setup-test
+
+run: setup
+	$(PYTHON) -m streamlit run app.py
+
+test: setup-test
+	$(PYTHON) -m pytest
+
+setup: $(VENV)/.app-installed
+
+setup-test: $(VENV)/.test-installed
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.app-installed requirements-test.txt
+	$(PYTHON) -m pip install --quiet -r requirements-test.txt
+	touch $@

@@ -1,0 +1,145 @@
+"""Command line: ``python -m mnist_app train|evaluate``.
+
+Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
+stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from mnist_app.config import Paths, TrainConfig
+from mnist_app.data import DataError
+
+DEFAULTS = TrainConfig()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+    try:
+        return args.run(args, argv)
+    except (DataError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_app",
+        description="Train, evaluate and use the handwritten-digit models. "
+        "MNIST is read from the .npz named by MNIST_PATH when it is set, else downloaded by Keras.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model and write its directory (weights, card, evaluation)")
+    train.add_argument("--model", choices=["cnn", "dense"], default=DEFAULTS.model, help="architecture (default: %(default)s)")
+    train.add_argument("--epochs", type=_positive_int, default=DEFAULTS.epochs, help="most epochs; early stopping may end sooner (default: %(default)s)")
+    train.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="images per step (default: %(default)s)")
+    train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="peak learning rate of Adam (default: %(default)s)")
+    train.add_argument("--patience", type=_positive_int, default=DEFAULTS.patience, help="epochs without a better validation loss before stopping (default: %(default)s)")
+    train.add_argument("--no-augment", action="store_true", help="train on the plain images, without random distortions")
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
+    train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
+    train.add_argument("--out", type=Path, default=None, help="model directory to write (default: models/mnist-<model>)")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser("evaluate", help="measure a model on the MNIST test set")
+    evaluate.add_argument("--model", type=Path, default=Paths().default_model_dir, help="model directory (default: the shipped model)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object with accuracy, loss and errors")
+    evaluate.set_defaults(run=run_evaluate)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def run_train(args: argparse.Namespace, argv: list[str]) -> int:
+    from mnist_app.data import load_mnist
+    from mnist_app.train import train
+
+    config = TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        augment=not args.no_augment,
+        seed=args.seed,
+        train_limit=args.limit,
+    )
+    out_dir = args.out or Paths().models_dir / f"mnist-{args.model}"
+    data = load_mnist()  # before the long part, so that a bad MNIST_PATH fails at once
+    print(f"training {config.model} for up to {config.epochs} epochs -> {out_dir}", flush=True)
+    result = train(config, out_dir, data=data, progress=_TerminalProgress(), command=shlex.join(["python", "-m", "mnist_app", *argv]))
+    test = result.card["test"]
+    print(f"test accuracy {test['accuracy']:.4f}, loss {test['loss']:.4f}, {test['errors']} errors; "
+          f"{result.card['train_seconds']:.0f} s of training; written to {result.model_dir}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
+    from mnist_app.data import load_mnist
+    from mnist_app.evaluate import evaluate
+    from mnist_app.model import Predictor
+    from mnist_app.store import load_model_dir
+
+    model = load_model_dir(args.model)
+    data = load_mnist()
+    started = time.perf_counter()
+    result = evaluate(Predictor(model), data.x_test, data.y_test)
+    summary = {
+        "model": str(args.model),
+        "accuracy": result["accuracy"],
+        "loss": result["loss"],
+        "errors": len(result["misclassified"]),
+        "count": result["count"],
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{summary['model']}: accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}, "
+              f"{summary['errors']} of {summary['count']} wrong ({summary['seconds']} s)")
+        print(" digit  precision  recall     f1  support")
+        for row in result["per_class"]:
+            print(f"{row['digit']:>6}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:5.4f}  {row['support']:7d}")
+    return 0
+
+
+class _TerminalProgress:
+    """One line per epoch; on a terminal, also a line rewritten in place while the epoch runs."""
+
+    def __init__(self) -> None:
+        self.live = sys.stdout.isatty()
+        self.last_draw = 0.0
+
+    def __call__(self, progress) -> None:
+        if progress.epoch_done:
+            logs = progress.logs
+            row = progress.history[-1]
+            print(f"\repoch {progress.epoch:>2}/{progress.epochs}  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}  "
+                  f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}  "
+                  f"lr {row['learning_rate']:.2e}  {row['seconds']:.0f} s", flush=True)
+        elif self.live and time.monotonic() - self.last_draw > 0.25:
+            self.last_draw = time.monotonic()
+            print(f"\repoch {progress.epoch:>2}/{progress.epochs}  batch {progress.batch}/{progress.batches}  "
+                  f"loss {progress.logs.get('loss', float('nan')):.4f}", end="", flush=True)

@@ -1,0 +1,79 @@
+"""Every setting in one place: paths from the environment, and the training hyper-parameters.
+
+Both are frozen dataclasses, so nothing changes them at run time; make a new one with
+``dataclasses.replace`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the project reads and writes files."""
+
+    # Trained models live here, one directory each; the shipped model is committed in it.
+    models_dir: Path = PROJECT_ROOT / "models"
+    # The model the app and the CLI use when no other is named: the one shipped with the project.
+    default_model_dir: Path = PROJECT_ROOT / "models" / "mnist-cnn"
+    # A local copy of MNIST in Keras's .npz layout; None means Keras's own downloading loader.
+    mnist_path: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> "Paths":
+        """Paths with ``MNIST_PATH`` (when set and not empty) taken from the environment."""
+        mnist_path = os.environ.get("MNIST_PATH", "").strip()
+        return cls(mnist_path=Path(mnist_path).expanduser() if mnist_path else None)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run; stored verbatim in the model card."""
+
+    # Architecture name, a key of mnist_app.model.ARCHITECTURES ("cnn" or "dense").
+    model: str = "cnn"
+    # Upper bound on passes over the training data; early stopping may end the run sooner.
+    epochs: int = 30
+    # Images per gradient step: 128 keeps both CPU cores busy without hurting accuracy.
+    batch_size: int = 128
+    # Peak learning rate of Adam, reached after the warm-up and then decayed along a cosine.
+    learning_rate: float = 2e-3
+    # Epochs of linear warm-up before the cosine decay starts; it steadies batch normalisation early on.
+    warmup_epochs: float = 1.0
+    # Share of the training images held out for validation (early stopping watches them).
+    validation_split: float = 1 / 12
+    # Epochs without a better validation loss before training stops and the best weights return.
+    patience: int = 6
+    # Random distortions of training images (below); off gives the plain seed-notebook training.
+    augment: bool = True
+    # Largest rotation either way, in degrees: people rarely tilt a digit further.
+    max_rotation_deg: float = 12.0
+    # Largest relative change of size, in both directions; MNIST digits fill a 20x20 box, drawings vary.
+    max_scale: float = 0.12
+    # Largest horizontal shear (x shifted by shear * y): slanted handwriting.
+    max_shear: float = 0.25
+    # Largest shift in pixels along each axis, on the 28x28 image.
+    max_shift_px: float = 2.5
+    # Stroke weight change, as a blend towards a 3x3 erosion (negative) or dilation (positive).
+    stroke_range: tuple[float, float] = (-0.5, 1.0)
+    # Seed for weights, the validation split and augmentation, so that a run can be repeated.
+    seed: int = 1
+    # Use only the first N training images (before the validation split); None uses all. For quick runs.
+    train_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not 0 < self.validation_split < 1:
+            raise ValueError(f"validation_split must be between 0 and 1, got {self.validation_split}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.train_limit is not None and self.train_limit < 20:
+            raise ValueError(f"train_limit must be at least 20 images, got {self.train_limit}")

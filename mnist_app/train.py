@@ -1,0 +1,215 @@
+"""Training: one function used by the CLI and by the app, with progress reports and a stop switch.
+
+``train`` fits a model on MNIST (augmented, with a validation split, a warm-up plus cosine learning-rate
+schedule and early stopping), evaluates it on the test set and writes a model directory (see store.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_app import store
+from mnist_app.augment import augment_batch
+from mnist_app.config import TrainConfig
+from mnist_app.data import Mnist, load_mnist, to_unit_range
+from mnist_app.evaluate import evaluate
+from mnist_app.model import Predictor, make_model
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is: sent after every batch (``epoch_done`` False) and after every epoch (True)."""
+
+    epoch: int  # the current epoch, counting from 1
+    epochs: int  # the planned number of epochs
+    batch: int  # batches finished in the current epoch
+    batches: int  # batches in one epoch
+    elapsed_s: float  # seconds since training started
+    logs: dict[str, float]  # the latest metrics: loss and accuracy, plus val_ ones at the end of an epoch
+    epoch_done: bool
+    history: tuple[dict[str, float], ...] = ()  # one row per finished epoch
+
+    @property
+    def fraction(self) -> float:
+        """How much of the planned run is done, from 0 to 1."""
+        return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
+
+
+class TrainingStopped(RuntimeError):
+    """Training was stopped before a single epoch finished, so there is no model to save."""
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    model_dir: Path
+    card: dict[str, Any]
+    evaluation: dict[str, Any] = field(repr=False)
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    data: Mnist | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    command: str | None = None,
+) -> TrainResult:
+    """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
+
+    ``progress`` is called from the training thread after every batch and epoch. Setting ``stop`` (from any
+    thread) ends training after the current batch; the best weights seen so far are kept and saved,
+    and the card records that the run was stopped. ``command`` is recorded in the card.
+    """
+    data = data if data is not None else load_mnist()
+    keras.utils.set_random_seed(config.seed)
+    (x_train, y_train), (x_val, y_val) = split_validation(data, config)
+    steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
+
+    strategy = distribution_strategy()
+    with strategy.scope():
+        model = make_model(config.model)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    reporter = _Reporter(config, steps_per_epoch, progress, stop)
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    started = time.perf_counter()
+    model.fit(
+        training_dataset(x_train, y_train, config),
+        validation_data=(x_val, y_val),
+        epochs=config.epochs,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        callbacks=[reporter, early_stopping],
+        verbose=0,
+    )
+    train_seconds = time.perf_counter() - started
+    if not reporter.history:
+        raise TrainingStopped("training was stopped before the first epoch finished; nothing was saved")
+    if reporter.stopped and early_stopping.best_weights is not None:
+        model.set_weights(early_stopping.best_weights)
+
+    evaluation = evaluate(Predictor(model), data.x_test, data.y_test)
+    card = _card(config, model, reporter, train_seconds, evaluation, command, len(x_train), len(x_val))
+    model_dir = store.write_model_dir(out_dir, model, card, evaluation)
+    return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
+
+
+def split_validation(data: Mnist, config: TrainConfig) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A seeded random split of the training images into (train, validation), scaled to [0, 1]."""
+    images, labels = data.x_train, data.y_train
+    if config.train_limit is not None:
+        images, labels = images[: config.train_limit], labels[: config.train_limit]
+    order = np.random.default_rng(config.seed).permutation(len(images))
+    held_out = max(1, round(len(images) * config.validation_split))
+    val, fit = order[:held_out], order[held_out:]
+    return (to_unit_range(images[fit]), labels[fit]), (to_unit_range(images[val]), labels[val])
+
+
+def training_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
+    """Shuffled batches, each augmented with its own seed when ``config.augment`` is on."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    dataset = dataset.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
+    if config.augment:
+        seeds = tf.data.Dataset.random(seed=config.seed).batch(2)  # an endless stream of (2,) int64 seeds
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda batch, seed: (augment_batch(batch[0], seed, config), batch[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up to ``config.learning_rate``, then a cosine decay to 1% of it by the last epoch."""
+    warmup_steps = int(config.warmup_epochs * steps_per_epoch)
+    total_steps = config.epochs * steps_per_epoch
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 100,
+        decay_steps=max(1, total_steps - warmup_steps),
+        alpha=0.01,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup_steps,
+    )
+
+
+def distribution_strategy() -> tf.distribute.Strategy:
+    """MirroredStrategy over all GPUs when there are several; otherwise TensorFlow's default (one device)."""
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Sends ``Progress`` reports, records the per-epoch history and honours the stop switch."""
+
+    def __init__(self, config: TrainConfig, steps_per_epoch: int, progress, stop: threading.Event | None):
+        super().__init__()
+        self.config, self.steps_per_epoch = config, steps_per_epoch
+        self.progress, self.stop = progress, stop
+        self.history: list[dict[str, float]] = []
+        self.stopped = False
+        self.started = self.epoch_started = time.perf_counter()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.epoch_started = epoch + 1, time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.stop is not None and self.stop.is_set():
+            self.stopped = self.model.stop_training = True
+        self._send(batch + 1, logs, epoch_done=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stopped:
+            return  # an epoch cut short by the stop switch is not a finished epoch
+        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row["seconds"] = time.perf_counter() - self.epoch_started
+        self.history.append(row)
+        self._send(self.steps_per_epoch, logs, epoch_done=True)
+
+    def _send(self, batch: int, logs, epoch_done: bool) -> None:
+        if self.progress is None:
+            return
+        self.progress(
+            Progress(
+                epoch=self.epoch,
+                epochs=self.config.epochs,
+                batch=batch,
+                batches=self.steps_per_epoch,
+                elapsed_s=time.perf_counter() - self.started,
+                logs={key: float(value) for key, value in (logs or {}).items()},
+                epoch_done=epoch_done,
+                history=tuple(self.history),
+            )
+        )
+
+
+def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
+    return {
+        "name": config.model,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command or f"mnist_app.train.train({config!r})",
+        "config": asdict(config),
+        "parameters": int(model.count_params()),
+        "train_images": train_count,
+        "validation_images": val_count,
+        "epochs_run": len(reporter.history),
+        "stopped_by_user": reporter.stopped,
+        "train_seconds": round(train_seconds, 1),
+        "history": reporter.history,
+        "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
+    }

@@ -1,0 +1,76 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnist_app.cli import main
+from mnist_app.store import read_card
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(*args, env_overrides=None):
+    """The CLI in a real subprocess, as a user runs it."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env_overrides or {})}
+    return subprocess.run([sys.executable, "-m", "mnist_app", *args], capture_output=True, text=True, cwd=PROJECT, env=env, timeout=300)
+
+
+def test_help_explains_every_train_option(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--model", "--epochs", "--batch-size", "--no-augment", "--out", "--seed", "--limit", "--learning-rate", "--patience"):
+        assert option in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["train", "--epochs", "0"], "'0' must be at least 1"), (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
+     (["train", "--batch-size", "many"], "'many' is not a whole number"), (["fly"], "invalid choice: 'fly'"), ([], "required: COMMAND")],
+)
+def test_wrong_arguments_exit_2_with_a_reason(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_data_file_is_one_line_not_a_traceback(tmp_path):
+    result = run_cli("train", "--epochs", "1", env_overrides={"MNIST_PATH": str(tmp_path / "gone.npz")})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'gone.npz'}: no such file (MNIST_PATH must name Keras's mnist.npz)"]
+
+
+def test_evaluate_missing_model_dir(tmp_path, capsys):
+    assert main(["evaluate", "--model", str(tmp_path / "nothing")]) == 1
+    assert "nothing: no such model directory" in capsys.readouterr().err
+
+
+def test_evaluate_json_on_the_shipped_model(mnist, shipped_model_dir):
+    result = run_cli("evaluate", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert summary["accuracy"] >= 0.996 and summary["count"] == 10000
+    assert summary["loss"] < 0.05
+    assert summary["accuracy"] == pytest.approx(read_card(shipped_model_dir)["test"]["accuracy"])
+
+
+def test_evaluate_table(mnist, shipped_model_dir, capsys):
+    assert main(["evaluate"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy 0.99" in text and "precision" in text and len(text.splitlines()) == 12
+
+
+def test_train_writes_a_model_directory(mnist, tmp_path, capsys):
+    out = tmp_path / "quick"
+    assert main(["train", "--model", "dense", "--epochs", "2", "--limit", "2000", "--no-augment", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "epoch  2/2" in text and "test accuracy" in text
+    card = read_card(out)
+    assert card["command"] == f"python -m mnist_app train --model dense --epochs 2 --limit 2000 --no-augment --out {out}"
+    assert card["config"]["augment"] is False and card["test"]["accuracy"] > 0.8

@@ -1,0 +1,78 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from mnist_app.model import ARCHITECTURES, Predictor, load_model, make_model, save_model
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((16, 28, 28), dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_output_is_ten_probabilities(name, images):
+    model = make_model(name)
+    probabilities = np.asarray(model(images, training=False))
+    assert probabilities.shape == (16, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_unknown_architecture():
+    with pytest.raises(ValueError, match=r"unknown model 'resnet'; choose one of cnn, dense"):
+        make_model("resnet")
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_saved_and_reloaded_model_gives_identical_probabilities(name, images, tmp_path):
+    model = make_model(name)
+    path = tmp_path / "model.keras"
+    save_model(model, path)
+    reloaded = load_model(path)
+    np.testing.assert_array_equal(Predictor(model)(images), Predictor(reloaded)(images))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no temporary file left behind
+
+
+def test_saved_file_holds_no_optimizer(tmp_path):
+    import zipfile
+
+    import h5py
+
+    model = make_model("dense")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(np.zeros((4, 28, 28)), np.zeros(4), verbose=0)  # builds the optimizer's variables
+    save_model(model, tmp_path / "model.keras")
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive, archive.open("model.weights.h5") as weights:
+        assert "optimizer" not in h5py.File(weights, "r")
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"absent\.keras: no such model file"):
+        load_model(tmp_path / "absent.keras")
+
+
+def test_predictor_agrees_with_model_predict(images):
+    model = make_model("cnn")
+    np.testing.assert_allclose(Predictor(model)(images), model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_predictor_accepts_one_image_and_empty_batches(images):
+    predictor = Predictor(make_model("dense"))
+    assert predictor(images[0]).shape == (1, 10)
+    assert predictor(np.zeros((0, 28, 28))).shape == (0, 10)
+
+
+@pytest.mark.parametrize("shape", [(28,), (3, 28, 29), (2, 2, 28, 28)])
+def test_predictor_rejects_wrong_shapes(shape):
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28\)"):
+        Predictor(make_model("dense"))(np.zeros(shape))
+
+
+def test_predictor_is_safe_from_many_threads(images):
+    predictor = Predictor(make_model("cnn"))
+    expected = [predictor(images[i : i + 1 + i % 4]) for i in range(12)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: predictor(images[i : i + 1 + i % 4]), list(range(12)) * 5))
+    for index, result in enumerate(results):
+        np.testing.assert_allclose(result, expected[index % 12], rtol=1e-5, atol=1e-6)

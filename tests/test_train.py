@@ -1,0 +1,103 @@
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from mnist_app.config import TrainConfig
+from mnist_app.model import Predictor
+from mnist_app.store import CARD_FILE, EVALUATION_FILE, MODEL_FILE, load_model_dir, read_card
+from mnist_app.train import TrainingStopped, split_validation, train
+
+
+def test_tiny_run_beats_chance_clearly(tiny_run):
+    result, _ = tiny_run
+    assert result.card["test"]["accuracy"] > 0.8  # chance is 0.1
+
+
+def test_model_directory_has_everything(tiny_run):
+    result, _ = tiny_run
+    directory = result.model_dir
+    assert sorted(p.name for p in directory.iterdir()) == sorted([MODEL_FILE, CARD_FILE, EVALUATION_FILE])
+    assert not list(directory.parent.glob(".*partial*"))
+    card = read_card(directory)
+    assert card["command"] == "pytest tiny run"
+    assert card["config"]["train_limit"] == 3000 and card["config"]["seed"] == 3
+    assert card["epochs_run"] == len(card["history"]) == 3
+    assert set(card["history"][0]) >= {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+    assert card["train_images"] + card["validation_images"] == 3000
+    assert card["parameters"] == result.model.count_params()
+    assert card["stopped_by_user"] is False
+    assert json.loads((directory / EVALUATION_FILE).read_text())["accuracy"] == card["test"]["accuracy"]
+
+
+def test_saved_model_is_the_trained_model(tiny_run, mnist):
+    result, _ = tiny_run
+    images = mnist.x_test[:64].astype(np.float32) / 255
+    np.testing.assert_array_equal(Predictor(result.model)(images), Predictor(load_model_dir(result.model_dir))(images))
+
+
+def test_progress_reports_every_batch_and_epoch(tiny_run):
+    result, events = tiny_run
+    epoch_ends = [event for event in events if event.epoch_done]
+    assert [event.epoch for event in epoch_ends] == [1, 2, 3]
+    assert "val_accuracy" in epoch_ends[-1].logs and len(epoch_ends[-1].history) == 3
+    batches = [event for event in events if not event.epoch_done]
+    assert len(batches) == 3 * events[0].batches
+    fractions = [event.fraction for event in events]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+
+
+def test_learning_rate_warms_up_then_decays(tiny_run):
+    rates = [row["learning_rate"] for row in tiny_run[0].card["history"]]
+    config = TrainConfig()
+    assert rates[0] == pytest.approx(config.learning_rate, rel=0.01)  # end of the one warm-up epoch
+    assert rates[0] > rates[1] > rates[2]
+
+
+def test_stop_before_the_first_epoch_saves_nothing(mnist, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(TrainingStopped, match="before the first epoch finished"):
+        train(TrainConfig(epochs=2, train_limit=500), tmp_path / "stopped", data=mnist, stop=stop)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stop_from_another_thread_ends_the_run_and_keeps_it(mnist, tmp_path):
+    stop = threading.Event()
+
+    def stop_in_second_epoch(progress):
+        if progress.epoch == 2 and progress.batch == 2:
+            threading.Thread(target=stop.set).start()
+
+    result = train(TrainConfig(model="dense", epochs=20, train_limit=1000), tmp_path / "run", data=mnist, progress=stop_in_second_epoch, stop=stop)
+    assert result.card["stopped_by_user"] is True
+    assert result.card["epochs_run"] == 1  # the second epoch was cut short and is not counted
+    assert (result.model_dir / MODEL_FILE).is_file()
+
+
+def test_retraining_replaces_a_model_directory(mnist, tmp_path):
+    out = tmp_path / "model"
+    train(TrainConfig(model="dense", epochs=1, train_limit=300, augment=False), out, data=mnist)
+    train(TrainConfig(model="dense", epochs=1, train_limit=300, augment=False, seed=7), out, data=mnist)
+    assert read_card(out)["config"]["seed"] == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # nothing retired or staged is left
+
+
+def test_validation_split_is_seeded_and_disjoint(mnist):
+    config = TrainConfig(train_limit=1000)
+    (x_fit, _), (x_val, _) = split_validation(mnist, config)
+    (x_fit_again, _), _ = split_validation(mnist, config)
+    assert len(x_val) == round(1000 / 12) and len(x_fit) + len(x_val) == 1000
+    np.testing.assert_array_equal(x_fit, x_fit_again)
+    assert x_fit.dtype == np.float32 and x_fit.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("epochs", 0, "epochs must be at least 1"), ("batch_size", 0, "batch_size must be at least 1"),
+     ("validation_split", 1.0, "validation_split must be between 0 and 1"), ("train_limit", 5, "train_limit must be at least 20")],
+)
+def test_config_rejects_bad_values(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: value})

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_app train|evaluate``.
+"""Command line: ``python -m mnist_app train|evaluate|predict``.
 
 Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
 stderr and a non-zero exit status, never a traceback.
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=_positive_int, default=DEFAULTS.patience, help="epochs without a better validation loss before stopping (default: %(default)s)")
     train.add_argument("--no-augment", action="store_true", help="train on the plain images, without random distortions")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
+    train.add_argument("--pen", metavar="FILE", default=None, help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw")
+    train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
     train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
     train.add_argument("--out", type=Path, default=None, help="model directory to write (default: models/mnist-<model>)")
     train.set_defaults(run=run_train)
@@ -59,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, default=Paths().default_model_dir, help="model directory (default: the shipped model)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object with accuracy, loss and errors")
     evaluate.set_defaults(run=run_evaluate)
+
+    predict = commands.add_parser("predict", help="read the digits in image files (png, jpg, webp, bmp, gif)")
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="image files; one that cannot be read does not stop the rest")
+    predict.add_argument("--single", action="store_true", help="treat all ink in an image as one digit (as the drawing page does)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line and PATH: path, text, digits, and error when unreadable")
+    predict.add_argument("--model", type=Path, default=Paths().default_model_dir, help="model directory (default: the shipped model)")
+    predict.set_defaults(run=run_predict)
     return parser
 
 
@@ -74,8 +83,12 @@ def _positive_int(text: str) -> int:
 
 def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.data import load_mnist
-    from mnist_app.train import train
 
+    # Inputs are checked before TensorFlow is imported, so that a mistake is answered at once and in
+    # one line (TensorFlow prints start-up notes on stderr that no setting silences).
+    data = load_mnist()
+    if args.pen is not None and not Path(args.pen).is_file():
+        raise FileNotFoundError(f"{args.pen}: no such file (--pen takes a pendigits-orig.tra file)")
     config = TrainConfig(
         model=args.model,
         epochs=args.epochs,
@@ -85,9 +98,12 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         augment=not args.no_augment,
         seed=args.seed,
         train_limit=args.limit,
+        pen_path=args.pen,
+        pen_renders=args.pen_renders,
     )
     out_dir = args.out or Paths().models_dir / f"mnist-{args.model}"
-    data = load_mnist()  # before the long part, so that a bad MNIST_PATH fails at once
+    from mnist_app.train import train
+
     print(f"training {config.model} for up to {config.epochs} epochs -> {out_dir}", flush=True)
     result = train(config, out_dir, data=data, progress=_TerminalProgress(), command=shlex.join(["python", "-m", "mnist_app", *argv]))
     test = result.card["test"]
@@ -123,6 +139,45 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
         for row in result["per_class"]:
             print(f"{row['digit']:>6}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:5.4f}  {row['support']:7d}")
     return 0
+
+
+def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
+    from mnist_app.images import ImageError, read_image
+    from mnist_app.recognize import load_predictor, recognize_many
+
+    predictor = load_predictor(args.model)
+    failed = False
+    for start in range(0, len(args.paths), PREDICT_CHUNK):
+        paths = args.paths[start : start + PREDICT_CHUNK]
+        images, errors = {}, {}
+        for path in paths:
+            try:
+                images[path] = read_image(path)
+            except ImageError as error:
+                errors[path] = str(error)
+        readings = dict(zip(images, recognize_many(list(images.values()), predictor, single=args.single)))
+        for path in paths:
+            failed |= path in errors
+            _print_reading(path, readings.get(path), errors.get(path), args.json)
+    return 1 if failed else 0
+
+
+PREDICT_CHUNK = 16  # files decoded and held in memory at once
+
+
+def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None:
+    if as_json:
+        record = {"path": path, "text": reading.text if reading else "", "digits": [d.as_dict() for d in reading.digits] if reading else []}
+        if error is not None:
+            record["error"] = error
+        print(json.dumps(record), flush=True)
+    elif error is not None:
+        print(f"{path}: error: {error}", flush=True)
+    elif reading.empty:
+        print(f"{path}: no digit found", flush=True)
+    else:
+        details = ", ".join(f"{d.digit} {d.confidence:.0%}{' (uncertain)' if d.uncertain else ''}" for d in reading.digits)
+        print(f"{path}: {reading.text}    [{details}]", flush=True)
 
 
 class _TerminalProgress:

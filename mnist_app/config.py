@@ -47,8 +47,9 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     # Share of the training images held out for validation (early stopping watches them).
     validation_split: float = 1 / 12
-    # Epochs without a better validation loss before training stops and the best weights return.
-    patience: int = 6
+    # Epochs without a better validation loss before training stops and the best weights return
+    # (counted from a third of the run on, see train.py).
+    patience: int = 8
     # Random distortions of training images (below); off gives the plain seed-notebook training.
     augment: bool = True
     # Largest rotation either way, in degrees: people rarely tilt a digit further.
@@ -63,6 +64,13 @@ class TrainConfig:
     stroke_range: tuple[float, float] = (-0.5, 1.0)
     # Seed for weights, the validation split and augmentation, so that a run can be repeated.
     seed: int = 1
+    # Pen-drawn digits (a pendigits-orig.tra file) drawn like users draw and added to MNIST's training
+    # images; None trains on MNIST alone. Never the .tes file: its writers are the test of real use.
+    pen_path: str | None = None
+    # How many differently drawn copies of each pen-drawn digit to add (size, place and pen vary).
+    pen_renders: int = 3
+    # Only these writers of pen_path (their numbers in the file); None takes all. For held-out experiments.
+    pen_writers: tuple[int, ...] | None = None
     # Use only the first N training images (before the validation split); None uses all. For quick runs.
     train_limit: int | None = None
 
@@ -75,5 +83,7 @@ class TrainConfig:
             raise ValueError(f"validation_split must be between 0 and 1, got {self.validation_split}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.pen_path is not None and self.pen_path.endswith(".tes"):
+            raise ValueError("pen_path must not be the .tes file: its writers are kept for measuring real use")
         if self.train_limit is not None and self.train_limit < 20:
             raise ValueError(f"train_limit must be at least 20 images, got {self.train_limit}")

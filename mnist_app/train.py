@@ -24,6 +24,7 @@ from mnist_app.config import TrainConfig
 from mnist_app.data import Mnist, load_mnist, to_unit_range
 from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
+from mnist_app.pendigits import pen_training_set
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,14 @@ def train(
 ) -> TrainResult:
     """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
 
-    ``progress`` is called from the training thread after every batch and epoch. Setting ``stop`` (from any
-    thread) ends training after the current batch; the best weights seen so far are kept and saved,
+    The weights kept are those of the epoch with the lowest validation loss. ``progress`` is called from
+    the training thread after every batch and epoch. Setting ``stop`` (from any thread) ends training
+    after the current batch; the best weights seen so far are kept and saved,
     and the card records that the run was stopped. ``command`` is recorded in the card.
     """
     data = data if data is not None else load_mnist()
     keras.utils.set_random_seed(config.seed)
-    (x_train, y_train), (x_val, y_val) = split_validation(data, config)
+    (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config), config)
     steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
 
     strategy = distribution_strategy()
@@ -85,7 +87,11 @@ def train(
             metrics=["accuracy"],
         )
     reporter = _Reporter(config, steps_per_epoch, progress, stop)
-    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    # While the learning rate is high the validation loss wanders; early stopping watches from a third of
+    # the run on, when the cosine decay has begun to settle it.
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, start_from_epoch=config.epochs // 3, restore_best_weights=True
+    )
     started = time.perf_counter()
     model.fit(
         training_dataset(x_train, y_train, config),
@@ -98,20 +104,28 @@ def train(
     train_seconds = time.perf_counter() - started
     if not reporter.history:
         raise TrainingStopped("training was stopped before the first epoch finished; nothing was saved")
-    if reporter.stopped and early_stopping.best_weights is not None:
-        model.set_weights(early_stopping.best_weights)
+    # EarlyStopping has put back the weights of the epoch with the lowest validation loss, also after a stop.
 
     evaluation = evaluate(Predictor(model), data.x_test, data.y_test)
-    card = _card(config, model, reporter, train_seconds, evaluation, command, len(x_train), len(x_val))
+    card = _card(config, model, reporter, early_stopping.best_epoch + 1, train_seconds, evaluation, command, len(x_train), len(x_val))
     model_dir = store.write_model_dir(out_dir, model, card, evaluation)
     return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
 
 
-def split_validation(data: Mnist, config: TrainConfig) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """A seeded random split of the training images into (train, validation), scaled to [0, 1]."""
+def training_images(data: Mnist, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones when configured."""
     images, labels = data.x_train, data.y_train
     if config.train_limit is not None:
         images, labels = images[: config.train_limit], labels[: config.train_limit]
+    if config.pen_path is not None:
+        writers = set(config.pen_writers) if config.pen_writers is not None else None
+        pen_images, pen_labels = pen_training_set(config.pen_path, config.pen_renders, config.seed, writers)
+        images, labels = np.concatenate([images, pen_images]), np.concatenate([labels, pen_labels])
+    return images, labels
+
+
+def split_validation(images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A seeded random split of uint8 training images into (train, validation), scaled to [0, 1]."""
     order = np.random.default_rng(config.seed).permutation(len(images))
     held_out = max(1, round(len(images) * config.validation_split))
     val, fit = order[:held_out], order[held_out:]
@@ -197,7 +211,7 @@ class _Reporter(keras.callbacks.Callback):
         )
 
 
-def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
+def _card(config, model, reporter: _Reporter, best_epoch, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
     return {
         "name": config.model,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -207,6 +221,7 @@ def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command
         "train_images": train_count,
         "validation_images": val_count,
         "epochs_run": len(reporter.history),
+        "best_epoch": best_epoch,  # the epoch whose weights were kept (lowest validation loss)
         "stopped_by_user": reporter.stopped,
         "train_seconds": round(train_seconds, 1),
         "history": reporter.history,

@@ -7,7 +7,7 @@ import pytest
 from mnist_app.config import TrainConfig
 from mnist_app.model import Predictor
 from mnist_app.store import CARD_FILE, EVALUATION_FILE, MODEL_FILE, load_model_dir, read_card
-from mnist_app.train import TrainingStopped, split_validation, train
+from mnist_app.train import TrainingStopped, split_validation, train, training_images
 
 
 def test_tiny_run_beats_chance_clearly(tiny_run):
@@ -86,8 +86,8 @@ def test_retraining_replaces_a_model_directory(mnist, tmp_path):
 
 def test_validation_split_is_seeded_and_disjoint(mnist):
     config = TrainConfig(train_limit=1000)
-    (x_fit, _), (x_val, _) = split_validation(mnist, config)
-    (x_fit_again, _), _ = split_validation(mnist, config)
+    (x_fit, _), (x_val, _) = split_validation(*training_images(mnist, config), config)
+    (x_fit_again, _), _ = split_validation(*training_images(mnist, config), config)
     assert len(x_val) == round(1000 / 12) and len(x_fit) + len(x_val) == 1000
     np.testing.assert_array_equal(x_fit, x_fit_again)
     assert x_fit.dtype == np.float32 and x_fit.max() <= 1.0

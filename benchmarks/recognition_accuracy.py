@@ -1,0 +1,127 @@
+"""Accuracy on real handwriting: pen-drawn digits of writers the model never saw, drawn as users would.
+
+    python benchmarks/recognition_accuracy.py [--set tes|tra] [--limit N] [--numbers N] [--model DIR]
+
+Three figures, each beside the plain-resize baseline (the canvas or photo shrunk to 28x28 as it is):
+  canvas   each digit drawn on the 280x280 canvas, white on black, random size, place and pen width
+  paper    each digit written in dark ink on paper and photographed (light, shadow, noise, blur, JPEG)
+  numbers  3 to 6 digits of one writer on such a photo, read in "number" mode: the share read exactly
+With --calibrate it also prints how accuracy and the share of flagged answers change with the
+uncertainty threshold. Use --set tra (the 30 training writers) for tuning; --set tes only to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_app.config import Paths  # noqa: E402
+from mnist_app.pendigits import draw_like_a_user, read_pendigits, write_on_paper  # noqa: E402
+from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
+
+PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pendigits"
+
+
+def plain_resize(image: np.ndarray) -> np.ndarray:
+    """The baseline: the whole picture shrunk to 28x28, made bright-on-dark if it is not."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(gray, (28, 28), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    return 1 - small if np.median(small) > 0.5 else small
+
+
+def single_digit_accuracy(images, labels, predictor) -> tuple[float, float, np.ndarray, float]:
+    """(our accuracy, baseline accuracy, our confidences with correctness, ms per image)."""
+    started = time.perf_counter()
+    readings = recognize_many(images, predictor, single=True)
+    elapsed = (time.perf_counter() - started) * 1000 / len(images)
+    answers = np.array([r.digits[0].digit if r.digits else -1 for r in readings])
+    confidences = np.array([r.digits[0].confidence if r.digits else 0.0 for r in readings])
+    baseline = predictor(np.stack([plain_resize(image) for image in images])).argmax(axis=1)
+    correct = answers == labels
+    return correct.mean(), (baseline == labels).mean(), np.stack([confidences, correct]), elapsed
+
+
+def numbers_accuracy(digits, predictor, count: int, rng) -> tuple[float, float, float]:
+    """(share of numbers read exactly, share with the right digit count, baseline share) over ``count`` photos."""
+    by_writer: dict[int, list] = {}
+    for digit in digits:
+        by_writer.setdefault(digit.writer, []).append(digit)
+    writers = sorted(by_writer)
+    photos, truths = [], []
+    for _ in range(count):
+        mine = by_writer[writers[int(rng.integers(len(writers)))]]
+        picked = [mine[i] for i in rng.choice(len(mine), int(rng.integers(3, 7)), replace=False)]
+        photo, _ = write_on_paper(picked, rng)
+        photos.append(photo)
+        truths.append("".join(str(d.label) for d in picked))
+    texts = [reading.text for reading in recognize_many(photos, predictor, single=False)]
+    exact = np.mean([text == truth for text, truth in zip(texts, truths)])
+    right_length = np.mean([len(text) == len(truth) for text, truth in zip(texts, truths)])
+    # Baseline: cut the photo into equal slices, one per digit, and shrink each (it is even told how many).
+    baseline = []
+    for photo, truth in zip(photos, truths):
+        slices = np.array_split(photo, len(truth), axis=1)
+        guesses = predictor(np.stack([plain_resize(s) for s in slices])).argmax(axis=1)
+        baseline.append("".join(map(str, guesses)) == truth)
+    return exact, right_length, float(np.mean(baseline))
+
+
+def print_calibration(scores: np.ndarray) -> None:
+    confidences, correct = scores
+    print(f"\n{'threshold':>9} {'flagged':>8} {'acc. of the rest':>17} {'errors caught':>14}")
+    errors = max(1, int((~correct.astype(bool)).sum()))
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        flagged = confidences < threshold
+        rest = correct[~flagged]
+        caught = int((flagged & ~correct.astype(bool)).sum())
+        print(f"{threshold:>9.2f} {flagged.mean():>8.1%} {rest.mean() if len(rest) else float('nan'):>17.2%} {caught / errors:>14.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=["tes", "tra"], default="tes", help="tes: 14 unseen writers (report); tra: 30 writers (tuning)")
+    parser.add_argument("--limit", type=int, default=None, help="use only N digits, at random")
+    parser.add_argument("--numbers", type=int, default=500, help="photos of numbers to read (default: %(default)s)")
+    parser.add_argument("--model", type=Path, default=Paths().default_model_dir)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--writers", type=int, nargs="+", default=None, help="only these writers of the set (for held-out tuning)")
+    parser.add_argument("--calibrate", action="store_true", help="print the uncertainty-threshold table")
+    args = parser.parse_args()
+
+    digits = read_pendigits(PENDIGITS / f"pendigits-orig.{args.set}")
+    rng = np.random.default_rng(args.seed)
+    if args.writers:
+        digits = [digit for digit in digits if digit.writer in args.writers]
+    if args.limit:
+        digits = [digits[i] for i in rng.choice(len(digits), args.limit, replace=False)]
+    labels = np.array([digit.label for digit in digits])
+    predictor = load_predictor(args.model)
+    print(f"model {args.model.name}; {len(digits)} digits by {len({d.writer for d in digits})} writers of pendigits-orig.{args.set}")
+
+    canvases = [draw_like_a_user(digit, rng) for digit in digits]
+    ours, baseline, scores, ms = single_digit_accuracy(canvases, labels, predictor)
+    print(f"canvas  (280x280, white on black): {ours:.2%}   plain resize {baseline:.2%}   ({ms:.1f} ms per image)")
+    if args.calibrate:
+        print_calibration(scores)
+
+    photos = [write_on_paper([digit], rng)[0] for digit in digits]
+    ours, baseline, _, ms = single_digit_accuracy(photos, labels, predictor)
+    print(f"paper   (photo, one digit):        {ours:.2%}   plain resize {baseline:.2%}   ({ms:.1f} ms per image)")
+
+    if args.numbers:
+        exact, right_length, baseline = numbers_accuracy(digits, predictor, args.numbers, rng)
+        print(f"numbers ({args.numbers} photos of 3-6 digits): {exact:.2%} read exactly ({right_length:.2%} with the right digit count)"
+              f"   plain resize of equal slices {baseline:.2%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
     train.add_argument("--pen", metavar="FILE", default=None, help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw")
     train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
+    train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
     train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
     train.add_argument("--out", type=Path, default=None, help="model directory to write (default: models/mnist-<model>)")
     train.set_defaults(run=run_train)
@@ -81,6 +82,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _writer_range(text: str) -> tuple[int, ...]:
+    first, _, last = text.partition("-")
+    try:
+        writers = tuple(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range of writer numbers like 1-24") from None
+    if not writers:
+        raise argparse.ArgumentTypeError(f"{text!r} names no writer")
+    return writers
+
+
 def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.data import load_mnist
 
@@ -100,6 +112,7 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         train_limit=args.limit,
         pen_path=args.pen,
         pen_renders=args.pen_renders,
+        pen_writers=args.pen_writers,
     )
     out_dir = args.out or Paths().models_dir / f"mnist-{args.model}"
     from mnist_app.train import train

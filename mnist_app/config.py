@@ -38,7 +38,7 @@ class TrainConfig:
     # Architecture name, a key of mnist_app.model.ARCHITECTURES ("cnn" or "dense").
     model: str = "cnn"
     # Upper bound on passes over the training data; early stopping may end the run sooner.
-    epochs: int = 30
+    epochs: int = 40
     # Images per gradient step: 128 keeps both CPU cores busy without hurting accuracy.
     batch_size: int = 128
     # Peak learning rate of Adam, reached after the warm-up and then decayed along a cosine.

@@ -105,5 +105,11 @@ def recognize_many(images: list[np.ndarray], predictor: Predictor, single: bool 
 
 
 def load_predictor(model_dir: str | Path) -> Predictor:
-    """The fast predictor of the model stored in ``model_dir``."""
-    return Predictor(load_model_dir(model_dir))
+    """The fast predictor of the model stored in ``model_dir``, traced and ready.
+
+    One prediction on a blank image traces the compiled function now, so that the user's first
+    digit does not wait for it.
+    """
+    predictor = Predictor(load_model_dir(model_dir))
+    predictor(np.zeros((1, 28, 28), np.float32))
+    return predictor

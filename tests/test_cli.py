@@ -29,7 +29,8 @@ def test_help_explains_every_train_option(capsys):
 @pytest.mark.parametrize(
     "args, message",
     [(["train", "--epochs", "0"], "'0' must be at least 1"), (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
-     (["train", "--batch-size", "many"], "'many' is not a whole number"), (["fly"], "invalid choice: 'fly'"), ([], "required: COMMAND")],
+     (["train", "--batch-size", "many"], "'many' is not a whole number"), (["fly"], "invalid choice: 'fly'"), ([], "required: COMMAND"),
+     (["train", "--pen-writers", "x"], "'x' is not a range of writer numbers"), (["predict"], "required: PATH")],
 )
 def test_wrong_arguments_exit_2_with_a_reason(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -42,6 +43,18 @@ def test_missing_data_file_is_one_line_not_a_traceback(tmp_path):
     result = run_cli("train", "--epochs", "1", env_overrides={"MNIST_PATH": str(tmp_path / "gone.npz")})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'gone.npz'}: no such file (MNIST_PATH must name Keras's mnist.npz)"]
+
+
+def test_missing_pen_file_is_one_line(mnist, tmp_path, capsys):
+    assert main(["train", "--pen", str(tmp_path / "pen.tra")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'pen.tra'}: no such file (--pen takes a pendigits-orig.tra file)\n"
+
+
+def test_pen_test_writers_are_refused(mnist, tmp_path, capsys):
+    held_out = tmp_path / "pendigits-orig.tes"
+    held_out.write_text("")
+    assert main(["train", "--pen", str(held_out)]) == 1
+    assert "pen_path must not be the .tes file" in capsys.readouterr().err
 
 
 def test_evaluate_missing_model_dir(tmp_path, capsys):

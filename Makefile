@@ -13,13 +13,20 @@ export MNIST_PATH := $(SHARED_MNIST)
 endif
 endif
 
-.PHONY: run test setup setup-test
+.PHONY: run test setup setup-test browser
 
 run: setup
 	$(PYTHON) -m streamlit run app.py
 
-test: setup-test
+test: setup-test browser
 	$(PYTHON) -m pytest
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here). Without root
+# and without Chromium, the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: the browser tests will skip (sudo apt-get install chromium)"; fi; }
 
 setup: $(VENV)/.app-installed
 

@@ -1,22 +1,19 @@
-"""Entry point of the Streamlit app: `streamlit run app.py`.
-
-For now a placeholder page that shows the shipped model's card; the drawing, upload, dataset,
-training and evaluation pages come next.
-"""
+"""Entry point of the Streamlit app: `streamlit run app.py`. Navigation and the shared sidebar; nothing else."""
 
 import streamlit as st
 
-from mnist_app.config import Paths
-from mnist_app.store import read_card
+from pages.common import sidebar_ui
 
-st.set_page_config(page_title="Handwritten digits", page_icon="✍️", layout="wide")
-st.title("Handwritten digit recognition")
-st.write("A CNN trained on MNIST. The drawing and upload pages are on their way; until then, the model that ships:")
+st.set_page_config(page_title="Handwritten digits", page_icon=":material/draw:", layout="wide")
 
-card = read_card(Paths().default_model_dir)
-columns = st.columns(4)
-columns[0].metric("Test accuracy", f"{card['test']['accuracy']:.2%}")
-columns[1].metric("Parameters", f"{card['parameters']:,}")
-columns[2].metric("Epochs", card["epochs_run"])
-columns[3].metric("Training time", f"{card['train_seconds'] / 60:.0f} min")
-st.caption(f"Trained {card['created']} with `{card['command']}`")
+navigation = st.navigation(
+    [
+        st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
+        st.Page("pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
+        st.Page("pages/training.py", title="Training", icon=":material/monitoring:"),
+        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
+    ]
+)
+sidebar_ui()
+navigation.run()

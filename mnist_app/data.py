@@ -77,3 +77,25 @@ def _check_split(path: Path, split: str, images: np.ndarray, labels: np.ndarray)
 def to_unit_range(images: np.ndarray) -> np.ndarray:
     """The one place pixels are scaled: uint8 (N, 28, 28) in 0..255 -> float32 (N, 28, 28) in [0, 1]."""
     return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+
+
+def class_counts(labels: np.ndarray) -> np.ndarray:
+    """How many images of each digit: (10,) ints."""
+    return np.bincount(np.asarray(labels, dtype=np.int64), minlength=10)
+
+
+def mean_images(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The average image of each digit: uint8 (N, 28, 28) -> float32 (10, 28, 28) in [0, 1]."""
+    means = np.zeros((10, 28, 28), dtype=np.float32)
+    for digit in range(10):
+        chosen = images[labels == digit]
+        if len(chosen):
+            means[digit] = chosen.mean(axis=0, dtype=np.float64) / 255
+    return means
+
+
+def sample_indices(labels: np.ndarray, digit: int | None, count: int, seed: int) -> np.ndarray:
+    """``count`` random indices (sorted) of images of ``digit`` (None: any digit), the same for the same seed."""
+    pool = np.arange(len(labels)) if digit is None else np.flatnonzero(labels == digit)
+    chosen = np.random.default_rng(seed).choice(pool, size=min(count, len(pool)), replace=False)
+    return np.sort(chosen)

@@ -67,3 +67,12 @@ def _per_class(confusion: np.ndarray) -> list[dict[str, float]]:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         rows.append({"digit": digit, "precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(actual)})
     return rows
+
+
+def mistakes(evaluation: dict[str, Any], true: int | None = None, predicted: int | None = None) -> list[dict[str, Any]]:
+    """The misclassified examples of a saved evaluation, most confident first, filtered by labels (None: any)."""
+    return [
+        mistake
+        for mistake in evaluation["misclassified"]
+        if (true is None or mistake["true"] == true) and (predicted is None or mistake["predicted"] == predicted)
+    ]

@@ -84,3 +84,25 @@ def _to_array(image: Image.Image) -> np.ndarray:
         return np.repeat(gray[..., np.newaxis], 3, axis=2)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+
+
+def annotate(image: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str]) -> np.ndarray:
+    """A copy of ``image`` as RGB uint8 with each box outlined and its label written above it."""
+    import cv2  # only this helper draws
+
+    if image.ndim == 2:
+        picture = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    elif image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255  # transparent parts shown on white
+        picture = (image[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    else:
+        picture = image.copy()
+    thickness = max(2, round(max(picture.shape[:2]) / 300))
+    for (x, y, width, height), label in zip(boxes, labels):
+        cv2.rectangle(picture, (x, y), (x + width, y + height), (255, 75, 75), thickness)
+        scale = max(0.6, height / 90)
+        (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y - text_height - 2 * thickness)
+        cv2.rectangle(picture, (x, top), (x + text_width + 2 * thickness, top + text_height + 2 * thickness), (255, 75, 75), -1)
+        cv2.putText(picture, label, (x + thickness, top + text_height + thickness), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return picture

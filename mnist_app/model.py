@@ -119,3 +119,17 @@ class Predictor:
         if len(images) == 0:
             return np.zeros((0, 10), dtype=np.float32)
         return self._forward(tf.constant(images)).numpy()
+
+
+def describe_layers(model: keras.Model) -> list[dict[str, object]]:
+    """One row per layer, for showing the architecture: name, kind, output shape, parameter count."""
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        rows.append({
+            "layer": layer.name,
+            "kind": type(layer).__name__,
+            "output shape": str(tuple(shape.shape[1:])) if shape is not None else "",
+            "parameters": int(layer.count_params()),
+        })
+    return rows

@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from mnist_app.model import ARCHITECTURES, Predictor, load_model, make_model, save_model
+from mnist_app.model import ARCHITECTURES, Predictor, describe_layers, load_model, make_model, save_model
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,10 @@ def test_predictor_is_safe_from_many_threads(images):
         results = list(pool.map(lambda i: predictor(images[i : i + 1 + i % 4]), list(range(12)) * 5))
     for index, result in enumerate(results):
         np.testing.assert_allclose(result, expected[index % 12], rtol=1e-5, atol=1e-6)
+
+
+def test_describe_layers_adds_up_to_the_parameter_count():
+    model = make_model("cnn")
+    rows = describe_layers(model)
+    assert sum(row["parameters"] for row in rows) == model.count_params()
+    assert rows[-1]["layer"] == "probabilities" and rows[-1]["output shape"] == "(10,)"

@@ -1,0 +1,85 @@
+"""Server-side latency of the Draw page: from a canvas result to the prediction, and a whole page rerun.
+
+    python benchmarks/draw_latency.py [--strokes N]
+
+1. recognition: PNG bytes of a 280x280 canvas (what the canvas component sends) -> decoded array ->
+   recognize() (preprocessing and the model), median and 95th percentile over N drawings;
+2. page rerun: the whole Draw page script run by Streamlit's AppTest with a new drawing each time
+   (the canvas component is replaced by its result, as the browser cannot run here), median over N.
+Drawings are pen-drawn digits of pendigits-orig.tra, drawn as users draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+import types
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from mnist_app.config import Paths  # noqa: E402
+from mnist_app.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
+from mnist_app.recognize import load_predictor, recognize  # noqa: E402
+
+
+def canvas_png(digit, rng) -> bytes:
+    """A drawing as the canvas component sends it: an RGBA PNG, white ink on opaque black."""
+    ink = draw_like_a_user(digit, rng)
+    rgba = np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def summary(times: list[float]) -> str:
+    return f"median {statistics.median(times):6.1f} ms   p95 {np.percentile(times, 95):6.1f} ms   (n={len(times)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=200)
+    args = parser.parse_args()
+    digits = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tra")
+    rng = np.random.default_rng(0)
+    drawings = [canvas_png(digits[i], rng) for i in rng.choice(len(digits), args.strokes, replace=False)]
+
+    predictor = load_predictor(Paths().default_model_dir)
+    times = []
+    for png in drawings:
+        started = time.perf_counter()
+        recognize(np.asarray(Image.open(io.BytesIO(png))), predictor)
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"canvas result -> prediction (decode, preprocess, model): {summary(times)}")
+
+    from streamlit.testing.v1 import AppTest
+
+    current = {"png": drawings[0]}
+
+    class Canvas:  # the component's result for the current drawing
+        def __init__(self, *args, **kwargs):
+            self.image_data = np.asarray(Image.open(io.BytesIO(current["png"])))
+
+    sys.modules["streamlit_drawable_canvas"] = types.SimpleNamespace(st_canvas=Canvas)
+    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=120).run()  # loads the model once
+    times = []
+    for png in drawings[: min(100, len(drawings))]:
+        current["png"] = png
+        started = time.perf_counter()
+        app.run()
+        times.append((time.perf_counter() - started) * 1000)
+        assert not app.exception and app.main.metric[0].label == "Prediction"
+    print(f"whole Draw page rerun after a stroke (AppTest):        {summary(times)}")
+
+
+if __name__ == "__main__":
+    main()

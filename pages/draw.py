@@ -1,0 +1,57 @@
+"""Draw: a digit (or a number) on a canvas, read every time the pen is lifted."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_app.images import annotate
+from mnist_app.recognize import UNCERTAIN_BELOW, recognize
+from pages.common import active_predictor, pixels_ui, probabilities_figure
+
+CANVAS_SIZE = 280
+
+st.title("Draw a digit")
+st.session_state.setdefault("draw_clears", 0)
+predictor = active_predictor()  # loaded before the first stroke, not after it
+
+left, right = st.columns([1, 1.3], gap="large")
+with left:
+    mode = st.segmented_control("Read", ["One digit", "A number"], default="One digit", key="draw_mode") or "One digit"
+    pen = st.slider("Pen width", min_value=8, max_value=40, value=18, key="draw_pen")
+    canvas = st_canvas(
+        stroke_width=pen,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=CANVAS_SIZE * (2 if mode == "A number" else 1),
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"draw_canvas_{mode}_{st.session_state.draw_clears}",
+    )
+    if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
+        st.session_state.draw_clears += 1  # a new key gives a new, empty canvas
+        st.rerun()
+
+image = canvas.image_data
+reading = recognize(image, predictor, single=mode == "One digit") if image is not None else None
+
+with right:
+    if reading is None or reading.empty:
+        st.info("Draw a digit on the black square: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
+    elif mode == "One digit":
+        digit = reading.digits[0]
+        st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off")
+        if digit.uncertain:
+            st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars below?", icon=":material/help:")
+        st.plotly_chart(probabilities_figure(digit.probabilities), key="draw_probabilities", config={"displayModeBar": False})
+        st.caption("What the model sees: your drawing as MNIST would have it, 28x28 pixels")
+        pixels_ui(digit.model_input)
+    else:
+        st.metric("Prediction", reading.text, f"{len(reading.digits)} digits", delta_color="off", delta_arrow="off")
+        uncertain = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
+        if uncertain:
+            st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
+        st.image(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]))
+        columns = st.columns(max(len(reading.digits), 6))
+        for column, digit in zip(columns, reading.digits):
+            with column:
+                pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")

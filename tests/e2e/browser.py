@@ -1,0 +1,105 @@
+"""Driving the real app: start `streamlit run app.py` on a free localhost port, draw with the mouse, read.
+
+Shared by the browser tests (conftest.py) and benchmarks/browser_draw.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's Chromium as root in a sandbox with no internet: no sandbox, no GPU, no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(timeout_s: float = 90) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1, as a user starts it; yields its URL."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=PROJECT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, stdout=output, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"streamlit did not start; its log:\n{log.read_text()}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.unlink(missing_ok=True)
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait for Streamlit to finish the run that the last action started."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\\"stStatusWidget\\"]')", timeout=timeout_ms)
+
+
+def metric_value(page, label: str) -> str | None:
+    """The value of the st.metric with this label, or None when there is none."""
+    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    if metric.count() == 0:
+        return None
+    return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True) -> float:
+    """Replay pen strokes ((K, 2) arrays) on the canvas with the mouse, scaled to ``height`` pixels, centred.
+
+    Waits for the app after every stroke (the last one too, unless told not to); returns the
+    ``time.perf_counter()`` of the last mouse-up.
+    """
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = height / max(high[1] - low[1], 1)
+    offset = np.array([box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]) - scale * (low + high) / 2
+    for number, stroke in enumerate(strokes, start=1):
+        path = stroke * scale + offset
+        page.mouse.move(*path[0])
+        page.mouse.down()
+        for x, y in path[1:]:
+            page.mouse.move(x, y, steps=2)
+        page.mouse.up()
+        lifted = time.perf_counter()
+        if number < len(strokes) or wait_after_last:
+            wait_until_idle(page)
+    return lifted

@@ -1,0 +1,57 @@
+"""Fixtures for the browser tests: the running app, and Debian's Chromium driven by Playwright.
+
+Browser tests skip with a reason when Chromium or Playwright is missing, except under CI (CI=true),
+where `make test` installs them and the tests must run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, running_app
+
+SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; under CI the browser tests must run (make test installs Chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -r requirements-test.txt)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # generous: CI machines are slow, and the first run imports TensorFlow
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,153 @@
+"""Every page under Streamlit's AppTest: it runs without exception and shows its key elements."""
+
+import io
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mnist_app.pendigits import read_pendigits, write_on_paper, draw_like_a_user
+
+PROJECT = Path(__file__).resolve().parent.parent
+TRAINING_WRITERS = PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tra"
+TIMEOUT = 60
+
+
+def app(page: str | None = None) -> AppTest:
+    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=TIMEOUT).run()
+    if page is not None:
+        test.switch_page(f"pages/{page}.py").run()
+    assert not test.exception, [e.message for e in test.exception]
+    return test
+
+
+class FakeCanvas:
+    """What st_canvas returns, with a drawing the test chooses.
+
+    AppTest cannot draw on a custom component, and the real one registers its front end only inside a
+    running server; the browser tests (tests/e2e) drive the real canvas.
+    """
+
+    drawing: np.ndarray | None = None
+
+    def __init__(self, *args, **kwargs):
+        self.image_data = FakeCanvas.drawing
+
+
+@pytest.fixture(autouse=True)
+def canvas(monkeypatch):
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", types.SimpleNamespace(st_canvas=FakeCanvas))
+    FakeCanvas.drawing = None
+    return FakeCanvas
+
+
+@pytest.fixture(scope="module")
+def pen_digits():
+    if not TRAINING_WRITERS.is_file():
+        pytest.skip(f"{TRAINING_WRITERS} not found")
+    return read_pendigits(TRAINING_WRITERS)
+
+
+def test_sidebar_shows_the_active_model(mnist):
+    test = app()
+    assert test.sidebar.metric[0].label == "MNIST test accuracy"
+    assert test.sidebar.metric[0].value.endswith("%")
+
+
+def test_draw_page_invites_to_draw_when_empty(canvas, mnist):
+    test = app()
+    assert "Draw a digit" in test.info[0].value
+    assert len(test.main.metric) == 0
+
+
+def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
+    seven = next(d for d in pen_digits if d.label == 7)
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[..., :3] = draw_like_a_user(seven, np.random.default_rng(0))[..., np.newaxis]
+    canvas.drawing = rgba
+    test = app()
+    prediction = test.main.metric[0]
+    assert prediction.label == "Prediction" and prediction.value == "7"
+    assert len(test.get("plotly_chart")) == 1 and len(test.get("image")) == 1
+
+
+def test_draw_page_number_mode(canvas, mnist, pen_digits):
+    photo, _ = write_on_paper(pen_digits[100:103], np.random.default_rng(3))
+    canvas.drawing = 255 - photo  # light ink on dark, as on the canvas
+    test = app()
+    test.segmented_control(key="draw_mode").set_value("A number").run()
+    assert test.main.metric[0].value == "".join(str(d.label) for d in pen_digits[100:103])
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_page_reads_a_photo_of_a_number(mnist, pen_digits):
+    digits = pen_digits[200:204]
+    photo, _ = write_on_paper(digits, np.random.default_rng(8))
+    test = app("upload")
+    assert "Upload a PNG" in test.info[0].value
+    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
+    test.run()
+    assert not test.exception
+    assert test.main.metric[0].label == "Read" and test.main.metric[0].value == "".join(str(d.label) for d in digits)
+
+
+@pytest.mark.parametrize("name, data, message", [("notes.png", b"not an image at all", "not an image"), ("empty.png", b"", "the file is empty")])
+def test_upload_page_explains_unreadable_files(mnist, name, data, message):
+    test = app("upload")
+    test.get("file_uploader")[0].upload(name, data, "image/png")
+    test.run()
+    assert not test.exception
+    assert message in test.error[0].value and name in test.error[0].value
+
+
+def test_upload_page_says_when_there_is_no_digit(mnist):
+    test = app("upload")
+    test.get("file_uploader")[0].upload("blank.png", png(np.full((100, 100), 255, np.uint8)), "image/png")
+    test.run()
+    assert "No digit found" in test.warning[0].value
+
+
+def grid_captions(test: AppTest) -> list[str]:
+    return [caption for image in test.get("image") for caption in image.captions]
+
+
+def test_dataset_page_filters_and_shuffles(mnist):
+    test = app("dataset")
+    test.selectbox(key="dataset_digit").set_value(3).run()
+    shown = [c for c in grid_captions(test) if c.startswith("#")]
+    assert len(shown) == 48 and all(c.endswith("· 3") for c in shown)
+    test.button(key="dataset_shuffle").click().run()
+    reshuffled = [c for c in grid_captions(test) if c.startswith("#")]
+    assert not test.exception and reshuffled != shown and all(c.endswith("· 3") for c in reshuffled)
+    assert len(test.get("plotly_chart")) == 1  # the class distribution
+
+
+def test_training_page_shows_curves_and_card(mnist):
+    test = app("training")
+    assert [m.label for m in test.main.metric][:2] == ["Test accuracy", "Test loss"]
+    assert len(test.get("plotly_chart")) == 2
+
+
+def test_evaluation_page_filters_mistakes(mnist, shipped_model_dir):
+    from mnist_app.store import read_evaluation
+
+    evaluation = read_evaluation(shipped_model_dir)
+    test = app("evaluation")
+    assert test.main.metric[0].value == f"{evaluation['accuracy']:.2%}"
+    first = evaluation["misclassified"][0]
+    test.selectbox(key="evaluation_true").set_value(first["true"])
+    test.selectbox(key="evaluation_predicted").set_value(first["predicted"]).run()
+    assert not test.exception
+    expected = [m for m in evaluation["misclassified"] if m["true"] == first["true"] and m["predicted"] == first["predicted"]]
+    assert test.selectbox(key="evaluation_example").options[0].startswith(f"#{expected[0]['index']}:")
+    assert len(test.selectbox(key="evaluation_example").options) == min(len(expected), 24)

@@ -29,6 +29,9 @@ from browser import CHROMIUM, CHROMIUM_ARGS, draw_digit, metric_value, running_a
 from mnist_app.pendigits import read_pendigits  # noqa: E402
 
 
+PREDICTION_SHOWN = "() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Prediction'))"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", type=int, default=50)
@@ -47,7 +50,8 @@ def main() -> None:
         page.get_by_text("Draw a digit on the black square").wait_for()
         for digit in chosen:
             lifted = draw_digit(page, digit.strokes, wait_after_last=False)
-            page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
+            # Checked on every animation frame: Playwright's own waits poll only every 500 ms after a while.
+            page.wait_for_function(PREDICTION_SHOWN, polling="raf")
             if len(digit.strokes) == 1:  # only then did no prediction show before the last mouse-up
                 latencies.append((time.perf_counter() - lifted) * 1000)
             wait_until_idle(page)
@@ -57,6 +61,7 @@ def main() -> None:
                 wrong.append(f"{digit.label}->{answer} (writer {digit.writer})")
             page.get_by_role("button", name="Clear").click()
             page.get_by_text("Draw a digit on the black square").wait_for()
+            wait_until_idle(page)  # the cleared canvas is a new one: let it mount before the next digit
         browser.close()
     print(f"{len(chosen)} digits of pendigits-orig.tes drawn with the mouse: {right / len(chosen):.1%} read right")
     print(f"mouse-up -> prediction on the page, {len(latencies)} one-stroke digits: "

@@ -68,7 +68,7 @@ def running_app(timeout_s: float = 90) -> Iterator[str]:
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait for Streamlit to finish the run that the last action started."""
     page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\\"stStatusWidget\\"]')", timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout_ms)
 
 
 def metric_value(page, label: str) -> str | None:

@@ -43,8 +43,8 @@ def test_draw_a_seven_then_a_three_then_clear(page, server_url, writers, screens
     page.screenshot(path=screenshots / "draw-seven.png", full_page=True)
 
     page.get_by_role("button", name="Clear").click()
-    wait_until_idle(page)
     page.get_by_text("Draw a digit on the black square").wait_for()
+    wait_until_idle(page)  # the cleared canvas is a new one: let it mount before drawing on it
     assert metric_value(page, "Prediction") is None
 
     draw_digit(page, first_of(writers, 3).strokes)
@@ -64,6 +64,8 @@ def test_upload_a_photo_of_a_number(page, server_url, writers, tmp_path, screens
     page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()
     wait_until_idle(page)
     assert metric_value(page, "Read") == "".join(str(d.label) for d in digits)
+    page.locator('[data-testid="stImage"]').first.wait_for()
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
     page.screenshot(path=screenshots / "upload.png", full_page=True)
 
 

@@ -88,6 +88,16 @@ def probabilities_figure(probabilities: np.ndarray, height: int = 260) -> go.Fig
     return figure
 
 
+def mnist_split_ui(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``mnist_split``, or a clear message and the end of the page when MNIST cannot be loaded."""
+    try:
+        return mnist_split(split)
+    except Exception as error:  # noqa: BLE001  (a missing file, a failed download: the user must be told)
+        st.error(f"MNIST could not be loaded: {error}. Set MNIST_PATH to a local mnist.npz (see the README).",
+                 icon=":material/database_off:")
+        st.stop()
+
+
 @st.cache_data(show_spinner=False)
 def average_digits(split: str) -> np.ndarray:
     """The mean image of each digit of MNIST's "train" or "test" set, computed once."""

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.data import sample_indices
-from pages.common import ACCENT, average_digits, digit_counts, mnist_split, pixels_ui
+from pages.common import ACCENT, average_digits, digit_counts, mnist_split_ui, pixels_ui
 
 GRID_COLUMNS, GRID_ROWS = 12, 4
 
@@ -16,7 +16,7 @@ split = controls[0].segmented_control("Set", ["train", "test"], default="test", 
 choice = controls[1].selectbox("Digit", ["all", *range(10)], key="dataset_digit")
 if controls[2].button("Shuffle", icon=":material/shuffle:", key="dataset_shuffle"):
     st.session_state.dataset_seed += 1
-images, labels = mnist_split(split)
+images, labels = mnist_split_ui(split)
 digit = None if choice == "all" else int(choice)
 controls[3].caption(f"{len(images):,} {split} images; showing {GRID_COLUMNS * GRID_ROWS} at random, with their index and label.")
 

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.evaluate import mistakes
-from pages.common import active_evaluation, mnist_split, pixels_ui, probabilities_figure
+from pages.common import active_evaluation, mnist_split_ui, pixels_ui, probabilities_figure
 
 PAGE_SIZE, GRID_COLUMNS = 24, 8
 ANY = "any"
@@ -86,7 +86,7 @@ page = filters[2].number_input(f"Page (of {pages})", min_value=1, max_value=page
 if not shown:
     st.success("No mistakes with these labels.", icon=":material/check_circle:")
 else:
-    test_images, _ = mnist_split("test")
+    test_images, _ = mnist_split_ui("test")
     current = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     for row in range(0, len(current), GRID_COLUMNS):
         for column, mistake in zip(st.columns(GRID_COLUMNS), current[row : row + GRID_COLUMNS]):

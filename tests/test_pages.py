@@ -151,3 +151,13 @@ def test_evaluation_page_filters_mistakes(mnist, shipped_model_dir):
     expected = [m for m in evaluation["misclassified"] if m["true"] == first["true"] and m["predicted"] == first["predicted"]]
     assert test.selectbox(key="evaluation_example").options[0].startswith(f"#{expected[0]['index']}:")
     assert len(test.selectbox(key="evaluation_example").options) == min(len(expected), 24)
+
+
+def test_dataset_page_explains_when_mnist_cannot_be_loaded(monkeypatch, tmp_path):
+    import streamlit as st
+
+    st.cache_data.clear()  # MNIST may already be cached by an earlier test
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "missing.npz"))
+    test = app("dataset")
+    assert "MNIST could not be loaded" in test.error[0].value and "missing.npz: no such file" in test.error[0].value
+    st.cache_data.clear()  # the later tests must not see the failure

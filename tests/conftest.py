@@ -14,14 +14,42 @@ from mnist_app.config import Paths, TrainConfig  # noqa: E402  (after the log le
 from mnist_app.data import Mnist, load_mnist  # noqa: E402
 
 
+PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
+
+
+def _missing(reason: str) -> None:
+    """Skip a test whose data is not here; under CI, where ../shared is always beside the clone, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + "; under CI the data in ../shared must be there")
+    pytest.skip(reason)
+
+
 def _require_mnist() -> Path:
     path = Paths.from_env().mnist_path
     if path is None or not path.is_file():
-        reason = f"real MNIST not found (MNIST_PATH={os.environ.get('MNIST_PATH', '')!r})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; .ci/run must set it")
-        pytest.skip(reason)
+        _missing(f"real MNIST not found (MNIST_PATH={os.environ.get('MNIST_PATH', '')!r})")
     return path
+
+
+def _pen_digits(name: str):
+    from mnist_app.pendigits import read_pendigits
+
+    path = PENDIGITS / name
+    if not path.is_file():
+        _missing(f"{path} not found")
+    return read_pendigits(path)
+
+
+@pytest.fixture(scope="session")
+def training_writers():
+    """The pen-drawn digits of pendigits-orig.tra (30 writers; the model trained on 24 of them)."""
+    return _pen_digits("pendigits-orig.tra")
+
+
+@pytest.fixture(scope="session")
+def test_writers():
+    """The pen-drawn digits of pendigits-orig.tes (14 writers the model never saw)."""
+    return _pen_digits("pendigits-orig.tes")
 
 
 @pytest.fixture(scope="session")

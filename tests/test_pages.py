@@ -10,10 +10,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.pendigits import read_pendigits, write_on_paper, draw_like_a_user
+from mnist_app.pendigits import draw_like_a_user, write_on_paper
 
 PROJECT = Path(__file__).resolve().parent.parent
-TRAINING_WRITERS = PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tra"
 TIMEOUT = 60
 
 
@@ -46,10 +45,8 @@ def canvas(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def pen_digits():
-    if not TRAINING_WRITERS.is_file():
-        pytest.skip(f"{TRAINING_WRITERS} not found")
-    return read_pendigits(TRAINING_WRITERS)
+def pen_digits(training_writers):
+    return training_writers
 
 
 def test_sidebar_shows_the_active_model(mnist):

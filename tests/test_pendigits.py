@@ -9,14 +9,6 @@ from mnist_app.pendigits import draw_like_a_user, draw_strokes, pen_training_set
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 
 
-@pytest.fixture(scope="module")
-def training_writers():
-    path = PENDIGITS / "pendigits-orig.tra"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    return read_pendigits(path)
-
-
 def test_reader_finds_every_digit_of_the_thirty_writers(training_writers):
     assert len(training_writers) == 7494
     assert len({digit.writer for digit in training_writers}) == 30
@@ -56,10 +48,8 @@ def test_paper_photo_has_a_box_per_digit(training_writers):
     assert np.median(photo) > 150  # light paper
 
 
-def test_pen_training_set_goes_through_the_app_preprocessing():
-    path = PENDIGITS / "pendigits-orig.tra"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
+def test_pen_training_set_goes_through_the_app_preprocessing(training_writers):
+    path = PENDIGITS / "pendigits-orig.tra"  # present: the fixture has read it
     images, labels = pen_training_set(path, renders=2, seed=0, writers={3})
     assert images.shape == (2 * 250, 28, 28) and images.dtype == np.uint8 and labels.shape == (500,)
     assert set(labels.tolist()) == set(range(10))

@@ -1,12 +1,9 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from mnist_app.pendigits import draw_like_a_user, read_pendigits, write_on_paper
+from mnist_app.pendigits import draw_like_a_user, write_on_paper
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
 
-TRAINING_WRITERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits" / "pendigits-orig.tra"
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +12,8 @@ def predictor(shipped_model_dir):
 
 
 @pytest.fixture(scope="module")
-def pen_digits():
-    if not TRAINING_WRITERS.is_file():
-        pytest.skip(f"{TRAINING_WRITERS} not found")
-    digits = read_pendigits(TRAINING_WRITERS)
-    return [digits[i] for i in np.random.default_rng(5).choice(len(digits), 300, replace=False)]
+def pen_digits(training_writers):
+    return [training_writers[i] for i in np.random.default_rng(5).choice(len(training_writers), 300, replace=False)]
 
 
 def test_empty_canvas_reads_no_digit(predictor):

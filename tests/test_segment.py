@@ -1,14 +1,11 @@
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
-from mnist_app.pendigits import read_pendigits, write_on_paper
+from mnist_app.pendigits import write_on_paper
 from mnist_app.preprocess import find_ink, to_gray
 from mnist_app.segment import split_digits, whole_image
 
-TRAINING_WRITERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits" / "pendigits-orig.tra"
 
 
 def segments_of(image):
@@ -64,13 +61,6 @@ def test_whole_image_is_one_segment_and_blank_is_none():
     assert split_digits(find_ink(to_gray(np.zeros((50, 50))))) == []
 
 
-@pytest.fixture(scope="module")
-def pen_digits():
-    if not TRAINING_WRITERS.is_file():
-        pytest.skip(f"{TRAINING_WRITERS} not found")
-    return read_pendigits(TRAINING_WRITERS)
-
-
 def iou(a, b):
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
@@ -78,7 +68,8 @@ def iou(a, b):
     return inter / (aw * ah + bw * bh - inter)
 
 
-def test_photos_of_real_numbers_split_into_their_digits(pen_digits):
+def test_photos_of_real_numbers_split_into_their_digits(training_writers):
+    pen_digits = training_writers
     rng = np.random.default_rng(11)
     right = 0
     for _ in range(30):

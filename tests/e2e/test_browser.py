@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from browser import draw_digit, metric_value, wait_until_idle
-from mnist_app.pendigits import PenDigit, read_pendigits, write_on_paper
+from mnist_app.pendigits import PenDigit, write_on_paper
 
-PENDIGITS = Path(__file__).resolve().parents[3] / "shared" / "data" / "pendigits"
 # Each page's URL path, and a text near its end: once it shows, the page has drawn.
 PAGES = {
     "draw": ("", "Draw a digit on the black square"),
@@ -22,11 +19,8 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def writers():
-    path = PENDIGITS / "pendigits-orig.tes"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    return read_pendigits(path)
+def writers(test_writers):
+    return test_writers
 
 
 def first_of(writers, label: int) -> PenDigit:

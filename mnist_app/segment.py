@@ -46,9 +46,9 @@ def split_digits(ink: Ink) -> list[Segment]:
     groups = _attach_flat_pieces(_merge_stacked(boxes), boxes)
     segments = []
     for members in groups:
-        mask = np.isin(labels, [index + 1 for index in members])
         box = _union([boxes[index] for index in members])
-        segments.extend(_cut_touching(box, _crop(mask, box)))
+        mask = np.isin(_crop(labels, box), [index + 1 for index in members])  # within the box: not the whole image
+        segments.extend(_cut_touching(box, mask))
     return _reading_order(segments)
 
 
@@ -81,9 +81,9 @@ def _attach_flat_pieces(groups: list[list[int]], boxes: list[tuple[int, int, int
     A group less than FLAT_PIECE of the median group height tall is no digit on its own: no digit is
     that flat. It joins the nearest taller group within half a median height; without one it stays.
     """
-    group_boxes = [_union([boxes[i] for i in members]) for members in groups]
     if len(groups) < 2:
         return groups
+    group_boxes = [_union([boxes[i] for i in members]) for members in groups]
     typical = float(np.median([box[3] for box in group_boxes]))
     tall = [index for index, box in enumerate(group_boxes) if box[3] >= FLAT_PIECE * typical]
     result = {index: list(groups[index]) for index in tall}

@@ -13,8 +13,9 @@ from PIL import Image
 from mnist_app import store
 from mnist_app.config import Paths
 from mnist_app.data import class_counts, load_mnist, mean_images
+from mnist_app.images import annotate
 from mnist_app.model import Predictor
-from mnist_app.recognize import load_predictor
+from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
 
@@ -66,6 +67,19 @@ def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) ->
     if values.dtype != np.uint8:
         values = (np.clip(values, 0, 1) * 255).astype(np.uint8)
     st.image(Image.fromarray(values).resize((size, size), Image.NEAREST), caption=caption)
+
+
+def digits_read_ui(image: np.ndarray, reading, caption: str | None = None, min_columns: int = 8) -> None:
+    """Several digits read from ``image``: which are uncertain, the image with each digit's box and
+    value, and the 28x28 inputs the model saw with their predictions."""
+    uncertain = [str(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
+    if uncertain:
+        st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
+    st.image(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]), caption=caption)
+    st.caption("What the model saw, digit by digit")
+    for column, digit in zip(st.columns(max(len(reading.digits), min_columns)), reading.digits):
+        with column:
+            pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")
 
 
 def probabilities_figure(probabilities: np.ndarray, height: int = 260) -> go.Figure:

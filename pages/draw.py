@@ -3,9 +3,8 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_app.images import annotate
 from mnist_app.recognize import UNCERTAIN_BELOW, recognize
-from pages.common import active_predictor, pixels_ui, probabilities_figure
+from pages.common import active_predictor, digits_read_ui, pixels_ui, probabilities_figure
 
 CANVAS_SIZE = 280
 
@@ -47,11 +46,4 @@ with right:
         pixels_ui(digit.model_input)
     else:
         st.metric("Prediction", reading.text, f"{len(reading.digits)} digits", delta_color="off", delta_arrow="off")
-        uncertain = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
-        if uncertain:
-            st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
-        st.image(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]))
-        columns = st.columns(max(len(reading.digits), 6))
-        for column, digit in zip(columns, reading.digits):
-            with column:
-                pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")
+        digits_read_ui(image, reading, min_columns=6)

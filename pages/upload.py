@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from mnist_app.images import EXTENSIONS, ImageError, annotate, read_image
-from mnist_app.recognize import UNCERTAIN_BELOW, recognize
-from pages.common import active_predictor, pixels_ui
+from mnist_app.images import EXTENSIONS, ImageError, read_image
+from mnist_app.recognize import recognize
+from pages.common import active_predictor, digits_read_ui
 
 st.title("Read a photo of handwriting")
 st.write("Digits written in dark ink on light paper, or light on dark: one digit or a whole number.")
@@ -36,12 +36,4 @@ if reading.empty:
     st.stop()
 
 st.metric("Read", reading.text, f"{len(reading.digits)} digit{'s' if len(reading.digits) > 1 else ''}", delta_color="off", delta_arrow="off")
-uncertain = [str(i + 1) for i, d in enumerate(reading.digits) if d.uncertain]
-if uncertain:
-    st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
-st.image(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]), caption=upload.name)
-st.caption("What the model saw, digit by digit")
-columns = st.columns(max(len(reading.digits), 8))
-for column, digit in zip(columns, reading.digits):
-    with column:
-        pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")
+digits_read_ui(image, reading, caption=upload.name)

@@ -4,12 +4,19 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist/mnist.npz)
+SHARED_PENDIGITS := $(abspath ../shared/data/pendigits/pendigits-orig.tra)
 
-# Quieter TensorFlow; the local MNIST copy when MNIST_PATH is not set and the file is there.
+# Quieter TensorFlow; the local MNIST copy and pen-drawn digits (for retraining as the shipped model was)
+# when MNIST_PATH and PENDIGITS_PATH are not set and the files are there.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 ifeq ($(MNIST_PATH),)
 ifneq ($(wildcard $(SHARED_MNIST)),)
 export MNIST_PATH := $(SHARED_MNIST)
+endif
+endif
+ifeq ($(PENDIGITS_PATH),)
+ifneq ($(wildcard $(SHARED_PENDIGITS)),)
+export PENDIGITS_PATH := $(SHARED_PENDIGITS)
 endif
 endif
 

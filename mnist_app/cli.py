@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_app train|evaluate|predict``.
+"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict``.
 
 Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
 stderr and a non-zero exit status, never a traceback.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.data import DataError
+from mnist_app.jobs import TrainerBusy
 
 DEFAULTS = TrainConfig()
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     try:
         return args.run(args, argv)
-    except (DataError, FileNotFoundError, ValueError) as error:
+    except (DataError, FileNotFoundError, ValueError, TrainerBusy, _JobEnded) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -55,11 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
     train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
     train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
-    train.add_argument("--out", type=Path, default=None, help="model directory to write (default: models/mnist-<model>)")
+    train.add_argument("--activate", choices=["never", "if_better", "always"], default="never",
+                       help="make the new model the active one: never, if_better (higher test accuracy than the active one) or always (default: %(default)s)")
     train.set_defaults(run=run_train)
 
+    models = commands.add_parser("models", help="list the model versions: shipped ones and runs, the active one marked *")
+    models.set_defaults(run=run_models)
+
+    activate = commands.add_parser("activate", help="make a model version the one the app and the CLI use")
+    activate.add_argument("id", help="a version id as `models` lists it, e.g. mnist-cnn or 20261121-101503")
+    activate.set_defaults(run=run_activate)
+
     evaluate = commands.add_parser("evaluate", help="measure a model on the MNIST test set")
-    evaluate.add_argument("--model", type=Path, default=Paths().default_model_dir, help="model directory (default: the shipped model)")
+    evaluate.add_argument("--model", type=Path, default=None, help="model directory (default: the active model)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object with accuracy, loss and errors")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -67,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("paths", nargs="+", metavar="PATH", help="image files; one that cannot be read does not stop the rest")
     predict.add_argument("--single", action="store_true", help="treat all ink in an image as one digit (as the drawing page does)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line and PATH: path, text, digits, and error when unreadable")
-    predict.add_argument("--model", type=Path, default=Paths().default_model_dir, help="model directory (default: the shipped model)")
+    predict.add_argument("--model", type=Path, default=None, help="model directory (default: the active model)")
     predict.set_defaults(run=run_predict)
     return parser
 
@@ -114,15 +123,69 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         pen_renders=args.pen_renders,
         pen_writers=args.pen_writers,
     )
-    out_dir = args.out or Paths().models_dir / f"mnist-{args.model}"
-    from mnist_app.train import train
+    from mnist_app.jobs import Trainer  # the same job code as the app's retrain button; it imports TensorFlow
 
-    print(f"training {config.model} for up to {config.epochs} epochs -> {out_dir}", flush=True)
-    result = train(config, out_dir, data=data, progress=_TerminalProgress(), command=shlex.join(["python", "-m", "mnist_app", *argv]))
-    test = result.card["test"]
+    paths = Paths.from_env()
+    trainer = Trainer(paths, load_data=lambda: data)
+    status = trainer.start(config, activate=args.activate, command=shlex.join(["python", "-m", "mnist_app", *argv]))
+    print(f"run {status.run_id}: training {config.model} for up to {config.epochs} epochs in {paths.runs_dir / status.run_id}", flush=True)
+    show = _TerminalProgress()
+    try:
+        while (status := trainer.wait(timeout=0.25)).running:
+            show(status.progress)
+    except KeyboardInterrupt:
+        print("\nstopping after this batch; the best epoch so far will be saved", file=sys.stderr, flush=True)
+        trainer.stop()
+        status = trainer.wait()
+    show(status.progress)
+    if status.card is None:
+        raise _JobEnded(f"run {status.run_id} {status.stage}: {status.error}")
+    test = status.card["test"]
     print(f"test accuracy {test['accuracy']:.4f}, loss {test['loss']:.4f}, {test['errors']} errors; "
-          f"{result.card['train_seconds']:.0f} s of training; written to {result.model_dir}")
+          f"{status.card['train_seconds']:.0f} s of training; run {status.run_id} {status.stage}"
+          f"{', now the active model' if status.activated else ''}")
     return 0
+
+
+class _JobEnded(RuntimeError):
+    """A training run ended without a model (stopped before its first epoch, or failed)."""
+
+
+def run_models(args: argparse.Namespace, argv: list[str]) -> int:
+    from mnist_app import versions
+
+    paths = Paths.from_env()
+    active = versions.active_version(paths)
+    if active.problem:
+        print(f"warning: {active.problem}", file=sys.stderr)
+    print(f"  {'id':<18} {'state':<12} {'created':<20} {'model':<6} {'accuracy':>8} {'epochs':>6}")
+    for version in versions.list_versions(paths):
+        card = version.card or {}
+        marker = "*" if version.id == active.version.id else " "
+        accuracy = f"{card['test']['accuracy']:.2%}" if card else ""
+        print(f"{marker} {version.id:<18} {version.state:<12} {card.get('created', '')[:19]:<20} {card.get('name', ''):<6} "
+              f"{accuracy:>8} {card.get('epochs_run', ''):>6}")
+    return 0
+
+
+def run_activate(args: argparse.Namespace, argv: list[str]) -> int:
+    from mnist_app import versions
+
+    version = versions.activate(Paths.from_env(), args.id)
+    print(f"active model: {version.id} ({version.card['name']}, test accuracy {version.card['test']['accuracy']:.2%})")
+    return 0
+
+
+def _model_dir(args: argparse.Namespace) -> Path:
+    """The directory named by --model, or else the active version's."""
+    if args.model is not None:
+        return args.model
+    from mnist_app import versions
+
+    active = versions.active_version(Paths.from_env())
+    if active.problem:
+        print(f"warning: {active.problem}", file=sys.stderr)
+    return active.version.path
 
 
 def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
@@ -131,12 +194,13 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.model import Predictor
     from mnist_app.store import load_model_dir
 
-    model = load_model_dir(args.model)
+    model_dir = _model_dir(args)
+    model = load_model_dir(model_dir)
     data = load_mnist()
     started = time.perf_counter()
     result = evaluate(Predictor(model), data.x_test, data.y_test)
     summary = {
-        "model": str(args.model),
+        "model": str(model_dir),
         "accuracy": result["accuracy"],
         "loss": result["loss"],
         "errors": len(result["misclassified"]),
@@ -158,7 +222,7 @@ def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.images import ImageError, read_image
     from mnist_app.recognize import load_predictor, recognize_many
 
-    predictor = load_predictor(args.model)
+    predictor = load_predictor(_model_dir(args))
     failed = False
     for start in range(0, len(args.paths), PREDICT_CHUNK):
         paths = args.paths[start : start + PREDICT_CHUNK]
@@ -194,20 +258,20 @@ def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None
 
 
 class _TerminalProgress:
-    """One line per epoch; on a terminal, also a line rewritten in place while the epoch runs."""
+    """One line per finished epoch; on a terminal, also a line rewritten in place while an epoch runs."""
 
     def __init__(self) -> None:
         self.live = sys.stdout.isatty()
-        self.last_draw = 0.0
+        self.epochs_shown = 0
 
     def __call__(self, progress) -> None:
-        if progress.epoch_done:
-            logs = progress.logs
-            row = progress.history[-1]
-            print(f"\repoch {progress.epoch:>2}/{progress.epochs}  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}  "
-                  f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}  "
+        if progress is None:
+            return
+        for row in progress.history[self.epochs_shown :]:
+            print(f"\repoch {row['epoch']:>2}/{progress.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
+                  f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  "
                   f"lr {row['learning_rate']:.2e}  {row['seconds']:.0f} s", flush=True)
-        elif self.live and time.monotonic() - self.last_draw > 0.25:
-            self.last_draw = time.monotonic()
+        self.epochs_shown = len(progress.history)
+        if self.live and not progress.epoch_done:
             print(f"\repoch {progress.epoch:>2}/{progress.epochs}  batch {progress.batch}/{progress.batches}  "
                   f"loss {progress.logs.get('loss', float('nan')):.4f}", end="", flush=True)

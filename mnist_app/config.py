@@ -11,24 +11,44 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The pen-drawn writers of pendigits-orig.tra the shipped model learned from; 25-30 are held out for tuning.
+PEN_TRAINING_WRITERS = tuple(range(1, 25))
 
 
 @dataclass(frozen=True)
 class Paths:
     """Where the project reads and writes files."""
 
-    # Trained models live here, one directory each; the shipped model is committed in it.
+    # Models shipped with the project, one directory each; the app never writes here.
     models_dir: Path = PROJECT_ROOT / "models"
-    # The model the app and the CLI use when no other is named: the one shipped with the project.
-    default_model_dir: Path = PROJECT_ROOT / "models" / "mnist-cnn"
+    # The version used when none has been made active, or when the active one cannot be used.
+    shipped_model: str = "mnist-cnn"
+    # Retrained models, one directory per run, and the small file naming the active version.
+    runs_dir: Path = PROJECT_ROOT / "models" / "runs"
     # A local copy of MNIST in Keras's .npz layout; None means Keras's own downloading loader.
     mnist_path: Path | None = None
+    # Pen-drawn digits (pendigits-orig.tra) for retraining as the shipped model was; None trains on MNIST only.
+    pen_path: Path | None = None
+
+    @property
+    def default_model_dir(self) -> Path:
+        """The directory of the shipped model."""
+        return self.models_dir / self.shipped_model
 
     @classmethod
     def from_env(cls) -> "Paths":
-        """Paths with ``MNIST_PATH`` (when set and not empty) taken from the environment."""
-        mnist_path = os.environ.get("MNIST_PATH", "").strip()
-        return cls(mnist_path=Path(mnist_path).expanduser() if mnist_path else None)
+        """Paths with MNIST_PATH, PENDIGITS_PATH and RUNS_DIR taken from the environment when set."""
+        runs_dir = _env_path("RUNS_DIR")
+        return cls(
+            mnist_path=_env_path("MNIST_PATH"),
+            pen_path=_env_path("PENDIGITS_PATH"),
+            **({"runs_dir": runs_dir} if runs_dir else {}),
+        )
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else None
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,14 @@ crash never leaves a half-written model where a reader would look for one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-
-from mnist_app.model import load_model, save_model
+if TYPE_CHECKING:  # Keras is imported only by the functions that need it: reading a card must stay quick.
+    import keras
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
@@ -28,6 +27,8 @@ EVALUATION_FILE = "evaluation.json"
 
 def write_model_dir(out_dir: str | Path, model: keras.Model, card: dict[str, Any], evaluation: dict[str, Any]) -> Path:
     """Write the three files into ``out_dir``, replacing any model that was there."""
+    from mnist_app.model import save_model
+
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.partial-"))
@@ -67,6 +68,8 @@ def read_evaluation(model_dir: str | Path) -> dict[str, Any]:
 
 def load_model_dir(model_dir: str | Path) -> keras.Model:
     """The Keras model stored in a model directory."""
+    from mnist_app.model import load_model
+
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise FileNotFoundError(f"{model_dir}: no such model directory")

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from mnist_app import store
 from mnist_app.augment import augment_batch
-from mnist_app.config import TrainConfig
+from mnist_app.config import Paths, TrainConfig
 from mnist_app.data import Mnist, load_mnist, to_unit_range
 from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
@@ -65,14 +65,18 @@ def train(
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     command: str | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
 
     The weights kept are those of the epoch with the lowest validation loss. ``progress`` is called from
     the training thread after every batch and epoch. Setting ``stop`` (from any thread) ends training
     after the current batch; the best weights seen so far are kept and saved,
-    and the card records that the run was stopped. ``command`` is recorded in the card.
+    and the card records that the run was stopped. ``command`` is recorded in the card. ``stage`` is told
+    when each part of the run begins: "preparing", "training", "evaluating", "saving".
     """
+    stage = stage or (lambda name: None)
+    stage("preparing")
     data = data if data is not None else load_mnist()
     keras.utils.set_random_seed(config.seed)
     (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config), config)
@@ -92,6 +96,7 @@ def train(
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, start_from_epoch=config.epochs // 3, restore_best_weights=True
     )
+    stage("training")
     started = time.perf_counter()
     model.fit(
         training_dataset(x_train, y_train, config),
@@ -106,8 +111,10 @@ def train(
         raise TrainingStopped("training was stopped before the first epoch finished; nothing was saved")
     # EarlyStopping has put back the weights of the epoch with the lowest validation loss, also after a stop.
 
+    stage("evaluating")
     evaluation = evaluate(Predictor(model), data.x_test, data.y_test)
     card = _card(config, model, reporter, early_stopping.best_epoch + 1, train_seconds, evaluation, command, len(x_train), len(x_val))
+    stage("saving")
     model_dir = store.write_model_dir(out_dir, model, card, evaluation)
     return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
 
@@ -119,7 +126,8 @@ def training_images(data: Mnist, config: TrainConfig) -> tuple[np.ndarray, np.nd
         images, labels = images[: config.train_limit], labels[: config.train_limit]
     if config.pen_path is not None:
         writers = set(config.pen_writers) if config.pen_writers is not None else None
-        pen_images, pen_labels = pen_training_set(config.pen_path, config.pen_renders, config.seed, writers)
+        cache_dir = Paths.from_env().runs_dir / ".cache"  # drawn once per file, settings and code version
+        pen_images, pen_labels = pen_training_set(config.pen_path, config.pen_renders, config.seed, writers, cache_dir)
         images, labels = np.concatenate([images, pen_images]), np.concatenate([labels, pen_labels])
     return images, labels
 

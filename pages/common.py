@@ -5,40 +5,65 @@ Helpers that draw end in ``_ui``. Nothing here computes on arrays beyond resizin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from mnist_app import store
+from mnist_app import store, versions
 from mnist_app.config import Paths
 from mnist_app.data import class_counts, load_mnist, mean_images
 from mnist_app.images import annotate
+from mnist_app.jobs import Trainer
 from mnist_app.model import Predictor
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
 
 
-def active_model_dir():
-    """The directory of the model every page uses."""
-    return Paths().default_model_dir
+@dataclass(frozen=True)
+class ActiveModel:
+    """The version the pages use, its predictor, and why it stands in for another one, if it does."""
+
+    version: versions.Version
+    predictor: Predictor
+    problem: str | None
+
+    @property
+    def card(self) -> dict:
+        return self.version.card
 
 
-@st.cache_resource(show_spinner="Loading the model...")
-def active_predictor() -> Predictor:
-    """The predictor of the active model, shared by every session of this server process."""
-    return load_predictor(active_model_dir())
+def active_model() -> ActiveModel:
+    """The active model. The small file naming it is read on every run, so an activation reaches every
+    session at its next rerun; each version's model is loaded once per server process."""
+    return ActiveModel(*versions.load_active(Paths.from_env(), _predictor_for))
 
 
-@st.cache_data(show_spinner=False)
-def active_card() -> dict:
-    return store.read_card(active_model_dir())
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _predictor_for(model_dir: Path) -> Predictor:
+    # Keyed by directory: activating another version loads it beside this one. Pages that already hold
+    # this predictor (a prediction in flight) finish with it; it is dropped when the cache is full.
+    return load_predictor(model_dir)
 
 
-@st.cache_data(show_spinner=False)
-def active_evaluation() -> dict:
-    return store.read_evaluation(active_model_dir())
+@st.cache_data(show_spinner=False, max_entries=4)
+def evaluation_of(model_dir: Path) -> dict:
+    """The test evaluation saved with a model (see mnist_app.evaluate)."""
+    return store.read_evaluation(model_dir)
+
+
+def trainer() -> Trainer:
+    """The one runner of training jobs in this server process, shared by every session."""
+    return _trainer_for(Paths.from_env())
+
+
+@st.cache_resource
+def _trainer_for(paths: Paths) -> Trainer:
+    return Trainer(paths)
 
 
 @st.cache_data(show_spinner="Loading MNIST...")
@@ -52,13 +77,20 @@ def mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sidebar_ui() -> None:
-    """The active model's name, test accuracy and date, on every page."""
-    card = active_card()
+    """The active model's name, test accuracy and date on every page, and a warning if it stands in."""
+    try:
+        model = active_model()
+    except Exception as error:  # noqa: BLE001  (not even the shipped model loads: nothing can work)
+        st.error(f"No model could be loaded: {error}. Check the models folder (see the README).", icon=":material/error:")
+        st.stop()
+    card = model.card
     with st.sidebar:
         st.caption("Active model")
-        st.markdown(f"**{active_model_dir().name}** · {card['name'].upper()}")
+        st.markdown(f"**{model.version.id}** · {card['name'].upper()}")
         st.metric("MNIST test accuracy", f"{card['test']['accuracy']:.2%}")
         st.caption(f"Trained {card['created'][:10]} · {card['parameters']:,} parameters")
+    if model.problem:
+        st.warning(model.problem, icon=":material/warning:")
 
 
 def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) -> None:
@@ -122,3 +154,22 @@ def average_digits(split: str) -> np.ndarray:
 def digit_counts(split: str) -> np.ndarray:
     """How many images of each digit MNIST's "train" or "test" set holds, counted once."""
     return class_counts(mnist_split(split)[1])
+
+
+def curves_figure(history: list[dict], metric: str, title: str) -> go.Figure:
+    """Training against validation ``metric`` ("loss" or "accuracy") per epoch, from a card's history."""
+    epochs = [row["epoch"] for row in history]
+    figure = go.Figure(
+        [
+            go.Scatter(x=epochs, y=[row[metric] for row in history], name="training", mode="lines+markers", line_color="#7F8C9A"),
+            go.Scatter(x=epochs, y=[row[f"val_{metric}"] for row in history], name="validation", mode="lines+markers", line_color=ACCENT),
+        ]
+    )
+    figure.update_layout(
+        title=title, height=340, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="epoch", dtick=max(1, len(epochs) // 10)),
+        yaxis_tickformat=".1%" if metric == "accuracy" else None,
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+    )
+    if metric == "loss":
+        figure.update_yaxes(type="log")
+    return figure

@@ -4,13 +4,13 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_app.recognize import UNCERTAIN_BELOW, recognize
-from pages.common import active_predictor, digits_read_ui, pixels_ui, probabilities_figure
+from pages.common import active_model, digits_read_ui, pixels_ui, probabilities_figure
 
 CANVAS_SIZE = 280
 
 st.title("Draw a digit")
 st.session_state.setdefault("draw_clears", 0)
-predictor = active_predictor()  # loaded before the first stroke, not after it
+predictor = active_model().predictor  # loaded before the first stroke, not after it
 
 left, right = st.columns([1, 1.3], gap="large")
 with left:

@@ -6,13 +6,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.evaluate import mistakes
-from pages.common import active_evaluation, mnist_split_ui, pixels_ui, probabilities_figure
+from pages.common import active_model, evaluation_of, mnist_split_ui, pixels_ui, probabilities_figure
 
 PAGE_SIZE, GRID_COLUMNS = 24, 8
 ANY = "any"
 
 st.title("How well the model does on MNIST's test set")
-evaluation = active_evaluation()
+evaluation = evaluation_of(active_model().version.path)
 st.session_state.setdefault("evaluation_true", ANY)
 st.session_state.setdefault("evaluation_predicted", ANY)
 st.session_state.setdefault("evaluation_page", 1)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from mnist_app.images import EXTENSIONS, ImageError, read_image
 from mnist_app.recognize import recognize
-from pages.common import active_predictor, digits_read_ui
+from pages.common import active_model, digits_read_ui
 
 st.title("Read a photo of handwriting")
 st.write("Digits written in dark ink on light paper, or light on dark: one digit or a whole number.")
@@ -29,7 +29,7 @@ except ImageError as error:
     st.error(f"Cannot read {upload.name!r}: {error}.", icon=":material/broken_image:")
     st.stop()
 
-reading = recognize(image, active_predictor(), single=mode == "One digit")
+reading = recognize(image, active_model().predictor, single=mode == "One digit")
 if reading.empty:
     st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
     st.image(image, caption=upload.name)

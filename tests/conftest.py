@@ -40,6 +40,21 @@ def _pen_digits(name: str):
     return read_pendigits(path)
 
 
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own empty runs folder: no test sees or changes the developer's versions."""
+    path = tmp_path_factory.mktemp("runs")
+    monkeypatch.setenv("RUNS_DIR", str(path))
+    monkeypatch.delenv("PENDIGITS_PATH", raising=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist) -> Mnist:
+    """A slice of real MNIST that trains in seconds: 1,200 training and 500 test images."""
+    return Mnist(mnist.x_train[:1200], mnist.y_train[:1200], mnist.x_test[:500], mnist.y_test[:500])
+
+
 @pytest.fixture(scope="session")
 def training_writers():
     """The pen-drawn digits of pendigits-orig.tra (30 writers; the model trained on 24 of them)."""

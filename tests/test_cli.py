@@ -22,7 +22,7 @@ def test_help_explains_every_train_option(capsys):
         main(["train", "--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--model", "--epochs", "--batch-size", "--no-augment", "--out", "--seed", "--limit", "--learning-rate", "--patience"):
+    for option in ("--model", "--epochs", "--batch-size", "--no-augment", "--activate", "--seed", "--limit", "--learning-rate", "--patience"):
         assert option in text
 
 
@@ -79,11 +79,34 @@ def test_evaluate_table(mnist, shipped_model_dir, capsys):
     assert "accuracy 0.99" in text and "precision" in text and len(text.splitlines()) == 12
 
 
-def test_train_writes_a_model_directory(mnist, tmp_path, capsys):
-    out = tmp_path / "quick"
-    assert main(["train", "--model", "dense", "--epochs", "2", "--limit", "2000", "--no-augment", "--out", str(out)]) == 0
+def test_train_writes_a_run_and_activates_it(mnist, runs_dir, capsys):
+    args = ["train", "--model", "dense", "--epochs", "2", "--limit", "2000", "--no-augment", "--activate", "always"]
+    assert main(args) == 0
     text = capsys.readouterr().out
-    assert "epoch  2/2" in text and "test accuracy" in text
-    card = read_card(out)
-    assert card["command"] == f"python -m mnist_app train --model dense --epochs 2 --limit 2000 --no-augment --out {out}"
+    [run_dir] = [path for path in runs_dir.iterdir() if path.is_dir() and not path.name.startswith(".")]
+    assert text.startswith(f"run {run_dir.name}: training dense for up to 2 epochs in {run_dir}")
+    assert "epoch  2/2" in text and f"run {run_dir.name} finished, now the active model" in text
+    card = read_card(run_dir)
+    assert card["command"] == "python -m mnist_app " + " ".join(args)
     assert card["config"]["augment"] is False and card["test"]["accuracy"] > 0.8
+    assert main(["models"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].startswith("  mnist-cnn ") and listing[2].startswith("  mnist-dense ")
+    assert listing[3].startswith(f"* {run_dir.name} ") and "ready" in listing[3] and "dense" in listing[3]
+
+
+def test_activate_switches_and_refuses_what_is_not_a_version(mnist, runs_dir, capsys):
+    assert main(["activate", "mnist-dense"]) == 0
+    assert capsys.readouterr().out.startswith("active model: mnist-dense (dense, test accuracy 97.")
+    assert main(["models"]) == 0
+    assert "* mnist-dense" in capsys.readouterr().out
+    assert main(["activate", "../mnist-cnn"]) == 1
+    assert "'../mnist-cnn' is not a model version id" in capsys.readouterr().err
+    assert main(["activate", "20990101-000000"]) == 1
+    assert "there is no model version '20990101-000000'" in capsys.readouterr().err
+
+
+def test_evaluate_uses_the_active_model(mnist, runs_dir):
+    assert main(["activate", "mnist-dense"]) == 0
+    result = run_cli("evaluate", "--json", env_overrides={"RUNS_DIR": str(runs_dir)})
+    assert json.loads(result.stdout)["model"].endswith("mnist-dense")

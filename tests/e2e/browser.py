@@ -35,14 +35,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(timeout_s: float = 90) -> Iterator[str]:
-    """`streamlit run app.py` on a free port of 127.0.0.1, as a user starts it; yields its URL."""
+def running_app(timeout_s: float = 90, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1, as a user starts it; yields its URL.
+
+    ``env`` adds to the environment; the server gets its own empty runs folder unless it names one.
+    """
     port = free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RUNS_DIR": tempfile.mkdtemp(prefix="runs-"), **(env or {})}
     log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
     with open(log, "w") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=PROJECT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, stdout=output, stderr=subprocess.STDOUT,
+            cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

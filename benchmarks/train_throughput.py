@@ -1,0 +1,61 @@
+"""Training throughput on this machine: images per second for the CNN, with and without augmentation,
+at several batch sizes, and the time to draw the pen-digit training set. Prints one line per setting.
+
+    python benchmarks/train_throughput.py [--steps 120] [--batch-sizes 128 256] [--pen FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_app.config import PEN_TRAINING_WRITERS, TrainConfig  # noqa: E402
+from mnist_app.data import load_mnist, to_unit_range  # noqa: E402
+from mnist_app.model import make_model  # noqa: E402
+from mnist_app.train import training_dataset  # noqa: E402
+
+
+def images_per_second(config: TrainConfig, images: np.ndarray, labels: np.ndarray, steps: int) -> float:
+    model = make_model(config.model)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    dataset = training_dataset(images, labels, config).repeat()
+    model.fit(dataset, steps_per_epoch=10, epochs=1, verbose=0)  # tracing and warm-up, not timed
+    started = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * config.batch_size / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--pen", default=None, help="a pendigits-orig.tra file: also time drawing the pen training set")
+    args = parser.parse_args()
+
+    data = load_mnist()
+    images, labels = to_unit_range(data.x_train), data.y_train
+    for batch_size in args.batch_sizes:
+        for augment in (False, True):
+            config = TrainConfig(batch_size=batch_size, augment=augment)
+            rate = images_per_second(config, images, labels, args.steps)
+            print(f"batch {batch_size:>4}  augment {'on ' if augment else 'off'}  {rate:8.0f} images/s  "
+                  f"(one epoch of 78,000 images: {78_000 / rate:5.1f} s)", flush=True)
+    if args.pen:
+        from mnist_app.pendigits import pen_training_set
+
+        config = dataclasses.replace(TrainConfig(), pen_path=args.pen, pen_writers=PEN_TRAINING_WRITERS)
+        started = time.perf_counter()
+        pen_images, _ = pen_training_set(config.pen_path, config.pen_renders, config.seed, set(config.pen_writers))
+        print(f"pen training set: {len(pen_images)} images drawn in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The Training page's retrain panel and version list (not a page of its own; pages/training.py uses it).
+
+The job runs in a background thread of the server (mnist_app.jobs); this module only starts it, stops it
+and shows its status, polling it with a fragment that reruns every second while the job runs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_app import versions
+from mnist_app.config import Paths
+from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
+from pages.common import active_model, curves_figure, trainer
+
+POLL_SECONDS = 1.0
+STAGES = {
+    "preparing": "Preparing the data (the pen-drawn digits are drawn like users draw them)",
+    "training": "Training",
+    "evaluating": "Measuring the new model on the 10,000 test images",
+    "saving": "Saving the new version",
+}
+
+
+def retrain_ui() -> None:
+    """Settings and a start button, or the running job's progress, or the last job's outcome."""
+    status = trainer().status()
+    if status is not None and status.running:
+        _live_job_ui(running=True)
+        return
+    if status is not None:
+        _outcome_ui(status)
+    _settings_ui()
+
+
+def _settings_ui() -> None:
+    paths = Paths.from_env()
+    defaults = default_config(paths)
+    with st.form("training_settings", border=True):
+        st.markdown("**Retrain the model**")
+        left, middle, right = st.columns(3)
+        architecture = left.segmented_control("Architecture", ["cnn", "dense"], default="cnn", format_func=str.upper, key="training_architecture")
+        epochs = middle.number_input("Epochs", min_value=1, max_value=60, value=RETRAIN_EPOCHS, key="training_epochs")
+        batch_size = right.selectbox("Batch size", [32, 64, 128, 256], index=2, key="training_batch_size")
+        augment = left.toggle("Augmentation (rotate, scale, shear, stroke weight)", value=True, key="training_augment")
+        if_better = middle.toggle("Make it active if it beats the active model", value=False, key="training_if_better")
+        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}, drawn "
+               f"{defaults.pen_renders} times each" if defaults.pen_path else "only (set PENDIGITS_PATH to add the pen-drawn digits)")
+        st.caption(f"Trains on MNIST {pen}. The defaults repeat the shipped model's recipe in {RETRAIN_EPOCHS} epochs: "
+                   "about 5 minutes on 2 cores, during which the app answers more slowly.")
+        if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
+            config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
+            try:
+                trainer().start(config, activate="if_better" if if_better else "never", command="the app's Training page")
+            except TrainerBusy as error:
+                st.warning(str(error).capitalize(), icon=":material/hourglass_top:")
+                return
+            st.rerun()
+
+
+def _live_job_ui(running: bool) -> None:
+    # Defined on every run, so the polling interval follows the job: every second while it runs, not at all after.
+    @st.fragment(run_every=POLL_SECONDS if running else None)
+    def live() -> None:
+        status = trainer().status()
+        if not status.running:
+            st.rerun(scope="app")  # the job ended: redraw the page (outcome, version list, sidebar)
+        _progress_ui(status)
+
+    live()
+
+
+def _progress_ui(status: JobStatus) -> None:
+    progress = status.progress
+    config = status.config
+    st.markdown(f"**Training run {status.run_id}** · {config.model.upper()}, up to {config.epochs} epochs, batch {config.batch_size}")
+    if status.stage == "training" and progress is not None:
+        text = f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch} of {progress.batches}"
+        st.progress(progress.fraction, text=text)
+    else:
+        st.progress(1.0 if status.stage in ("evaluating", "saving") else 0.0, text=STAGES[status.stage])
+    remaining = status.remaining_s()
+    columns = st.columns(4)
+    columns[0].metric("Elapsed", _duration(status.elapsed_s()))
+    columns[1].metric("Remaining", _duration(remaining) if remaining is not None else "…")
+    if progress is not None and progress.logs:
+        columns[2].metric("Loss (this epoch)", f"{progress.logs.get('loss', float('nan')):.4f}")
+        columns[3].metric("Accuracy (this epoch)", f"{progress.logs.get('accuracy', float('nan')):.2%}")
+    if progress is not None and progress.history:
+        left, right = st.columns(2)
+        left.plotly_chart(curves_figure(progress.history, "loss", "Loss (log scale)"), key="training_live_loss")
+        right.plotly_chart(curves_figure(progress.history, "accuracy", "Accuracy"), key="training_live_accuracy")
+    else:
+        st.caption("The loss and accuracy curves appear after the first epoch.")
+    if st.button("Stop", icon=":material/stop_circle:", key="training_stop", help="End after the current batch and keep the best epoch so far"):
+        trainer().stop()
+        st.toast("Stopping after this batch; the best epoch so far will be saved.")
+
+
+def _outcome_ui(status: JobStatus) -> None:
+    """How the last job ended, the new model beside the active one, and a button to switch."""
+    if status.card is None:
+        if status.stage == "failed":
+            st.error(f"Training run {status.run_id} failed: {status.error}", icon=":material/error:")
+        else:
+            st.warning(f"Training run {status.run_id} was stopped before its first epoch ended; nothing was saved.", icon=":material/stop_circle:")
+        return
+    active = active_model()
+    new, current = status.card["test"], active.card["test"]
+    ended = "stopped early, keeping its best epoch" if status.stage == "stopped" else "finished"
+    st.success(f"Training run {status.run_id} {ended} in {_duration(status.elapsed_s())}.", icon=":material/check_circle:")
+    columns = st.columns([1, 1, 1, 1.3])
+    columns[0].metric(f"New: {status.run_id}", f"{new['accuracy']:.2%}", f"{(new['accuracy'] - current['accuracy']) * 100:+.2f} points")
+    columns[1].metric(f"Active: {active.version.id}", f"{current['accuracy']:.2%}")
+    columns[2].metric("Test errors (new / active)", f"{new['errors']} / {current['errors']}")
+    with columns[3]:
+        if active.version.id == status.run_id:
+            st.info("The new model is active.", icon=":material/published_with_changes:")
+        elif st.button(f"Make {status.run_id} active", type="primary", key="training_activate_new"):
+            _activate(status.run_id)
+
+
+def versions_ui() -> None:
+    """Every version with its date, architecture and test accuracy; any usable one can be made active."""
+    paths = Paths.from_env()
+    active_id = active_model().version.id
+    listed = versions.list_versions(paths)
+    rows = [
+        {
+            "active": version.id == active_id,
+            "version": version.id,
+            "kind": "shipped" if version.shipped else "run",
+            "state": version.state,
+            "created": (version.card or {}).get("created", "")[:16].replace("T", " "),
+            "model": (version.card or {}).get("name", "").upper(),
+            "test accuracy": (version.card or {}).get("test", {}).get("accuracy"),
+            "epochs": (version.card or {}).get("epochs_run"),
+        }
+        for version in listed
+    ]
+    st.dataframe(rows, hide_index=True, column_config={
+        "active": st.column_config.CheckboxColumn(width="small"),
+        "test accuracy": st.column_config.NumberColumn(format="percent"),
+    })
+    usable = [version.id for version in listed if version.usable]
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Version", usable, index=usable.index(active_id) if active_id in usable else 0, key="training_version")
+    if right.button("Make active", disabled=chosen == active_id, key="training_make_active"):
+        _activate(chosen)
+
+
+def _activate(version_id: str) -> None:
+    try:
+        versions.activate(Paths.from_env(), version_id)
+    except (OSError, ValueError) as error:
+        st.error(f"Could not activate {version_id}: {error}", icon=":material/error:")
+        return
+    st.toast(f"{version_id} is now the active model for every visitor.")
+    st.rerun()
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

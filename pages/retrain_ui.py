@@ -41,13 +41,13 @@ def _settings_ui() -> None:
         left, middle, right = st.columns(3)
         architecture = left.segmented_control("Architecture", ["cnn", "dense"], default="cnn", format_func=str.upper, key="training_architecture")
         epochs = middle.number_input("Epochs", min_value=1, max_value=60, value=RETRAIN_EPOCHS, key="training_epochs")
-        batch_size = right.selectbox("Batch size", [32, 64, 128, 256], index=2, key="training_batch_size")
+        batch_size = right.selectbox("Batch size", [32, 64, 128, 256], index=[32, 64, 128, 256].index(defaults.batch_size), key="training_batch_size")
         augment = left.toggle("Augmentation (rotate, scale, shear, stroke weight)", value=True, key="training_augment")
         if_better = middle.toggle("Make it active if it beats the active model", value=False, key="training_if_better")
         pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}, drawn "
                f"{defaults.pen_renders} times each" if defaults.pen_path else "only (set PENDIGITS_PATH to add the pen-drawn digits)")
-        st.caption(f"Trains on MNIST {pen}. The defaults repeat the shipped model's recipe in {RETRAIN_EPOCHS} epochs: "
-                   "about 5 minutes on 2 cores, during which the app answers more slowly.")
+        st.caption(f"Trains on MNIST {pen}. The defaults repeat the shipped model's data and augmentation in {RETRAIN_EPOCHS} "
+                   "epochs instead of 40: 4 to 5 minutes on 2 cores (99.4% on the test set), during which the app answers more slowly.")
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:

@@ -123,13 +123,14 @@ def test_activate_choice_is_checked(trainer):
         trainer.start(QUICK, activate="sometimes")
 
 
-def test_default_config_repeats_the_shipped_recipe_in_fewer_epochs(tmp_path):
+def test_default_config_repeats_the_shipped_data_and_augmentation_in_fewer_epochs(tmp_path):
     pen = tmp_path / "pendigits-orig.tra"
     pen.write_text("")
     shipped = store.read_card(Paths().default_model_dir)["config"]
     config = default_config(Paths(pen_path=pen))
     assert config.epochs < shipped["epochs"] and config.pen_path == str(pen)
-    for field in ("model", "batch_size", "augment", "pen_renders", "max_rotation_deg", "stroke_range", "learning_rate"):
+    for field in ("model", "augment", "max_rotation_deg", "max_scale", "max_shear", "max_shift_px", "stroke_range",
+                  "validation_split", "seed", "pen_renders"):
         assert getattr(config, field) == (tuple(shipped[field]) if isinstance(shipped[field], list) else shipped[field]), field
     assert list(config.pen_writers) == shipped["pen_writers"]
     assert default_config(Paths(pen_path=None)).pen_path is None  # without the file: MNIST alone

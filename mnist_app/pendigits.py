@@ -189,32 +189,35 @@ def pen_training_set(
 
     Each digit of the file (of ``writers`` only, when given) is drawn ``renders`` times like a user
     would, and goes through the app's own preprocessing, so the model learns from exactly what it
-    will see. Returns uint8 images (N, 28, 28) and labels (N,). Drawing 18,000 takes about a minute,
-    so with ``cache_dir`` the result is kept there, keyed by everything that shapes it.
+    will see. Returns uint8 images (N, 28, 28) and labels (N,). Drawing 18,000 takes about a minute
+    on 2 cores, so with ``cache_dir`` the result is kept there, keyed by everything that shapes it.
     """
     cache = cache_dir / f"pen-{_cache_key(path, renders, seed, writers)}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as cached:
             return cached["images"], cached["labels"]
-    from mnist_app.recognize import prepare  # here: recognize needs the model code, this module not otherwise
-
     digits = [digit for digit in read_pendigits(path) if writers is None or digit.writer in writers]
-
-    def draw(job: tuple[int, int]) -> np.ndarray | None:
-        index, render = job
-        rng = np.random.default_rng([seed, index, render])  # one stream per drawing: any thread order gives the same set
-        inputs = prepare(draw_like_a_user(digits[index], rng), single=True).inputs
-        return np.round(inputs[0] * 255).astype(np.uint8) if inputs else None
-
     jobs = [(index, render) for index in range(len(digits)) for render in range(renders)]
-    # OpenCV lets go of the GIL, so threads share the cores (1.4x faster on 2 cores).
+    # Threads share the cores where OpenCV lets go of the GIL (1.4x on 2 cores). Worker processes would
+    # share them better but must re-import the caller's main module, which a Streamlit server or a
+    # notebook does not allow everywhere. Each drawing has its own random stream: any order, same set.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        drawn = list(pool.map(draw, jobs))
+        drawn = list(pool.map(lambda job: _draw(digits[job[0]], seed, *job), jobs))
     kept = [(image, digits[index].label) for image, (index, _) in zip(drawn, jobs) if image is not None]
-    images, labels = np.stack([image for image, _ in kept]), np.array([label for _, label in kept], dtype=np.uint8)
+    images = np.stack([image for image, _ in kept])
+    labels = np.array([label for _, label in kept], dtype=np.uint8)
     if cache is not None:
         _save_atomically(cache, images=images, labels=labels)
     return images, labels
+
+
+def _draw(digit: PenDigit, seed: int, index: int, render: int) -> np.ndarray | None:
+    """The ``render``-th drawing of the ``index``-th digit, as the uint8 28x28 model input (None if no ink)."""
+    from mnist_app.recognize import prepare  # here: recognize uses this module's neighbours, not the other way
+
+    rng = np.random.default_rng([seed, index, render])
+    inputs = prepare(draw_like_a_user(digit, rng), single=True).inputs
+    return np.round(inputs[0] * 255).astype(np.uint8) if inputs else None
 
 
 def _cache_key(path: str | Path, renders: int, seed: int, writers: set[int] | None) -> str:

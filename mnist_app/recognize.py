@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from mnist_app import segment
-from mnist_app.model import Predictor
 from mnist_app.preprocess import find_ink, mnist_like, to_gray
-from mnist_app.store import load_model_dir
+
+if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
+    from mnist_app.model import Predictor
 
 # Below this confidence a digit is flagged as uncertain. Chosen on canvas drawings of the 6 training
 # writers held out of training (benchmarks/recognition_accuracy.py --set tra --writers 25 26 27 28 29 30
@@ -111,6 +113,9 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     One prediction on a blank image traces the compiled function now, so that the user's first
     digit does not wait for it.
     """
+    from mnist_app.model import Predictor
+    from mnist_app.store import load_model_dir
+
     predictor = Predictor(load_model_dir(model_dir))
     predictor(np.zeros((1, 28, 28), np.float32))
     return predictor

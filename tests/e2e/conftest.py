@@ -29,7 +29,8 @@ def server_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_chromium():
+    """A function that launches Debian's Chromium with extra arguments; every browser closes at the end."""
     if not Path(CHROMIUM).exists():
         _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -37,9 +38,20 @@ def browser():
     except ImportError:
         _missing("playwright is not installed (pip install -r requirements-test.txt)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+        launched = []
+
+        def launch(extra_args: list[str] = ()):
+            launched.append(playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True))
+            return launched[-1]
+
+        yield launch
+        for browser in launched:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_chromium):
+    return playwright_chromium()
 
 
 @pytest.fixture

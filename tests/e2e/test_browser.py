@@ -13,7 +13,7 @@ PAGES = {
     "draw": ("", "Draw a digit on the black square"),
     "upload": ("upload", "Upload a PNG"),
     "dataset": ("dataset", "The average test image of each digit"),
-    "training": ("training", "Model card"),
+    "training": ("training", "Make active"),
     "evaluation": ("evaluation", "Look closer at"),
 }
 
@@ -73,3 +73,39 @@ def test_every_page_opens_without_exception(page, server_url, name, screenshots)
     page.wait_for_timeout(1000)  # let the charts finish their transitions before the screenshot
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=screenshots / f"page-{name}.png", full_page=True)
+
+
+def fake_camera_video(photo: np.ndarray, path, size: tuple[int, int] = (640, 480)) -> None:
+    """Write ``photo`` (H, W, 3) RGB as a short Y4M video, which Chromium plays as its fake camera."""
+    import cv2
+
+    width, height = size
+    scale = min(width / photo.shape[1], height / photo.shape[0])
+    fitted = cv2.resize(photo, (int(photo.shape[1] * scale), int(photo.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    frame = np.full((height, width, 3), fitted[0, 0], dtype=np.uint8)  # the paper's colour around the photo
+    top, left = (height - fitted.shape[0]) // 2, (width - fitted.shape[1]) // 2
+    frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+    planes = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes()  # Y, then U and V at half resolution
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(10):
+            video.write(b"FRAME\n" + planes)
+
+
+def test_take_a_camera_photo_of_a_number(playwright_chromium, server_url, writers, tmp_path, screenshots):
+    digits = [d for d in writers if d.writer == 5][:3]
+    photo, _ = write_on_paper(digits, np.random.default_rng(5))
+    video = tmp_path / "camera.y4m"
+    fake_camera_video(photo, video)
+    browser = playwright_chromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server_url}/upload")
+    page.get_by_text("Use the camera").click()
+    page.get_by_role("button", name="Take Photo").click()
+    page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()
+    wait_until_idle(page)
+    assert metric_value(page, "Read") == "".join(str(d.label) for d in digits)
+    page.screenshot(path=screenshots / "upload-camera.png", full_page=True)
+    context.close()

@@ -164,7 +164,9 @@ def _remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
     cleaned = mask.astype(np.uint8)
     for axis, length, across in ((1, width, height), (0, height, width)):
         span = int(0.6 * length)
-        if span < 40:
+        # A run of `span` pixels needs a row (or column) with that much ink. A drawing rarely has one,
+        # and this count is ten times cheaper than the opening and labelling below.
+        if span < 40 or cleaned.sum(axis=axis, dtype=np.int32).max() < span:
             continue
         kernel = np.ones((1, span) if axis == 1 else (span, 1), np.uint8)
         runs = cv2.morphologyEx(cleaned, cv2.MORPH_OPEN, kernel)

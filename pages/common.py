@@ -18,10 +18,14 @@ from mnist_app.config import Paths
 from mnist_app.data import class_counts, load_mnist, mean_images
 from mnist_app.images import annotate
 from mnist_app.jobs import Trainer
-from mnist_app.model import Predictor
+from mnist_app.model import Predictor, keep_keras_state_between_script_runs
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
+
+# Streamlit clears Keras's session after every script run; for this app that costs a quarter of a second
+# per stroke and disturbs a retrain running in the background (see the function). Once per process.
+keep_keras_state_between_script_runs()
 
 
 @dataclass(frozen=True)

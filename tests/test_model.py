@@ -1,9 +1,12 @@
 from concurrent.futures import ThreadPoolExecutor
 
+import keras
 import numpy as np
 import pytest
 
-from mnist_app.model import ARCHITECTURES, Predictor, describe_layers, load_model, make_model, save_model
+from mnist_app.model import (
+    ARCHITECTURES, Predictor, describe_layers, keep_keras_state_between_script_runs, load_model, make_model, save_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +86,14 @@ def test_describe_layers_adds_up_to_the_parameter_count():
     rows = describe_layers(model)
     assert sum(row["parameters"] for row in rows) == model.count_params()
     assert rows[-1]["layer"] == "probabilities" and rows[-1]["output shape"] == "(10,)"
+
+
+def test_streamlit_cleanup_after_a_script_run_keeps_keras_state():
+    # What a Streamlit server does after every script run (a private function, so this test notices if it moves).
+    from streamlit.runtime.scriptrunner.script_runner import _clean_problem_modules
+
+    keep_keras_state_between_script_runs()
+    keras.layers.Dense(1)
+    _clean_problem_modules()
+    # A cleared session would restart Keras's layer-name counter at "dense"; kept, it goes on counting.
+    assert keras.layers.Dense(1).name != "dense"

@@ -107,3 +107,62 @@ def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True)
         if number < len(strokes) or wait_after_last:
             wait_until_idle(page)
     return lifted
+
+
+# Records the websocket frames the page exchanges with Streamlit, each with its performance.now() time,
+# taken in the browser so that Playwright's own event delivery adds no delay. Incoming frames are kept
+# only when small: the "script finished" message is a few bytes, the page's elements are not needed.
+_RECORD_FRAMES = """
+(() => {
+  const Native = window.WebSocket;
+  window.__frames = [];
+  const record = (direction, data, limit) => {
+    if (!(data instanceof ArrayBuffer)) return;
+    const bytes = new Uint8Array(data);
+    if (bytes.length > limit) return;
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    window.__frames.push([direction, performance.now(), btoa(text)]);
+  };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => record("in", event.data, 512));
+    }
+    send(data) {
+      record("out", data instanceof ArrayBuffer ? data : (ArrayBuffer.isView(data) ? data.slice().buffer : null), 1 << 24);
+      super.send(data);
+    }
+  };
+})();
+"""
+
+
+def record_script_runs(context) -> None:
+    """Make every page of this browser context record its websocket frames (see ``script_runs_ms``)."""
+    context.add_init_script(_RECORD_FRAMES)
+
+
+def script_runs_ms(page) -> list[float]:
+    """How long each script run took the server since the last call, as the browser saw it: from the
+    message asking for a rerun (a widget's new value, such as a stroke) to the message saying the script
+    finished. Fragment runs and runs cut short by a newer rerun are left out."""
+    import base64
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    frames = page.evaluate("() => window.__frames.splice(0)")
+    runs, asked = [], None
+    for direction, at, data in frames:
+        payload = base64.b64decode(data)
+        if direction == "out":
+            if BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+                asked = at
+            continue
+        message = ForwardMsg.FromString(payload)
+        if message.WhichOneof("type") == "script_finished" and asked is not None:
+            if message.script_finished == ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY:
+                runs.append(at - asked)
+            asked = None
+    return runs

@@ -34,6 +34,11 @@ def test_draw_a_seven_then_a_three_then_clear(page, server_url, writers, screens
     draw_digit(page, first_of(writers, 7).strokes)
     page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
     assert metric_value(page, "Prediction") == "7"
+    # The 10 probabilities and "what the model sees" come with it (the first chart loads plotly: ~2 s).
+    page.locator('[data-testid="stPlotlyChart"] .main-svg .bars').first.wait_for()
+    assert page.locator('[data-testid="stPlotlyChart"] .main-svg .bars path').count() == 10
+    page.get_by_text("What the model sees").wait_for()
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
     page.screenshot(path=screenshots / "draw-seven.png", full_page=True)
 
     page.get_by_role("button", name="Clear").click()

@@ -1,11 +1,12 @@
-"""Every setting in one place: paths from the environment, and the training hyper-parameters.
+"""Every setting in one place: paths and who may retrain, from the environment, and the training hyper-parameters.
 
-Both are frozen dataclasses, so nothing changes them at run time; make a new one with
+All are frozen dataclasses, so nothing changes them at run time; make a new one with
 ``dataclasses.replace`` instead.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,36 @@ class Paths:
             pen_path=_env_path("PENDIGITS_PATH"),
             **({"runs_dir": runs_dir} if runs_dir else {}),
         )
+
+
+@dataclass(frozen=True)
+class RetrainAccess:
+    """Who may change the server from the Training page: start or stop training, make a version active.
+
+    Training takes both CPU cores for minutes, so a public server switches it off (RETRAINING=off) or puts it
+    behind a password (RETRAIN_PASSWORD). The page may also take the password from Streamlit's secrets.
+    The command line (python -m mnist_app train, activate) is for the server's operator and is not guarded.
+    """
+
+    # Whether the Training page offers retraining at all; on, so that a fresh clone can retrain.
+    enabled: bool = True
+    # The password the page's start, stop and make-active controls need; None leaves them open to every visitor.
+    password: str | None = None
+
+    def accepts(self, attempt: str) -> bool:
+        """Whether ``attempt`` is the password, compared in constant time (no timing hints to a guesser)."""
+        if self.password is None:
+            return False
+        return hmac.compare_digest(attempt.encode("utf-8"), self.password.encode("utf-8"))
+
+    @classmethod
+    def from_env(cls) -> "RetrainAccess":
+        """RETRAINING (on, the default, or off) and RETRAIN_PASSWORD (unset or empty: no password)."""
+        switch = os.environ.get("RETRAINING", "").strip().lower() or "on"
+        if switch not in ("on", "off"):
+            raise ValueError(f"RETRAINING must be on or off, got {os.environ['RETRAINING']!r}")
+        password = os.environ.get("RETRAIN_PASSWORD", "")
+        return cls(enabled=switch == "on", password=password if password.strip() else None)
 
 
 def _env_path(name: str) -> Path | None:

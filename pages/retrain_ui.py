@@ -2,18 +2,27 @@
 
 The job runs in a background thread of the server (mnist_app.jobs); this module only starts it, stops it
 and shows its status, polling it with a fragment that reruns every second while the job runs.
+
+Who may change the server (start, stop, make a version active) is decided once per run by ``access_ui``
+(RETRAINING and RETRAIN_PASSWORD, see mnist_app.config.RetrainAccess); the controls that change it are
+drawn only for visitors it lets in, so a click on them can only come from such a visitor. Everyone else
+still sees the versions and a running job's progress.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from mnist_app import versions
-from mnist_app.config import Paths
+from mnist_app.config import Paths, RetrainAccess
 from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
 from pages.common import active_model, curves_figure, trainer
 
 POLL_SECONDS = 1.0
+SECRET_KEY = "retrain_password"  # the key of .streamlit/secrets.toml that may hold the password
+UNLOCKED_KEY = "training_unlocked"  # set in a browser session once its visitor gave the password
 STAGES = {
     "preparing": "Preparing the data (the pen-drawn digits are drawn like users draw them)",
     "training": "Training",
@@ -22,15 +31,74 @@ STAGES = {
 }
 
 
-def retrain_ui() -> None:
-    """Settings and a start button, or the running job's progress, or the last job's outcome."""
+def access_ui() -> bool:
+    """Whether this visitor may change the server; otherwise says why, or asks for the password."""
+    try:
+        access = retrain_access()
+    except ValueError as error:  # a setting the operator got wrong: fail closed and say which
+        st.error(f"Retraining is switched off: {error}.", icon=":material/lock:")
+        return False
+    if not access.enabled:
+        st.info("Retraining is switched off on this server.", icon=":material/lock:")
+        return False
+    if access.password is None or st.session_state.get(UNLOCKED_KEY):
+        return True
+    return _unlock_ui(access)
+
+
+def retrain_access() -> RetrainAccess:
+    """The server's settings (RETRAINING, RETRAIN_PASSWORD), with the password from Streamlit's secrets
+    (key retrain_password) when the environment sets none."""
+    access = RetrainAccess.from_env()
+    if access.password is None and (secret := _secret_password()):
+        access = dataclasses.replace(access, password=secret)
+    return access
+
+
+def _secret_password() -> str | None:
+    # Without a secrets file, st.secrets raises on any read (Streamlit 1.67 draws nothing on the page then).
+    # It raises the same error, with another id, for a file it cannot parse: that one may hold the password,
+    # so it must not leave retraining open.
+    try:
+        value = st.secrets.get(SECRET_KEY)
+    except FileNotFoundError as error:  # streamlit.errors.StreamlitSecretNotFoundError
+        if getattr(error, "error_id", None) == "no-secrets-found":
+            return None
+        raise ValueError(f"the secrets file could not be read ({error})") from None
+    return str(value) if value not in (None, "") else None
+
+
+def _unlock_ui(access: RetrainAccess) -> bool:
+    """A password form; True once the right password is given, for the rest of this browser session."""
+    slot = st.empty()
+    with slot.form("training_unlock_form", clear_on_submit=True):  # the password is not kept in the field
+        st.markdown("**Retraining on this server needs a password.** Without it you can watch a run's progress, "
+                    "but not start or stop one or change the active model.")
+        attempt = st.text_input("Password", type="password", key="training_password")
+        submitted = st.form_submit_button("Unlock", icon=":material/lock_open:", key="training_unlock")
+    if not submitted:
+        return False
+    if not access.accepts(attempt):
+        st.error("Wrong password: retraining stays locked.", icon=":material/lock:")
+        return False
+    st.session_state[UNLOCKED_KEY] = True
+    slot.empty()
+    return True
+
+
+def retrain_ui(can_change: bool) -> None:
+    """Settings and a start button, or the running job's progress, or the last job's outcome.
+
+    Without ``can_change`` (see ``access_ui``) a running job is shown read-only and nothing can be started.
+    """
     status = trainer().status()
     if status is not None and status.running:
-        _live_job_ui(running=True)
+        _live_job_ui(running=True, can_stop=can_change)
         return
     if status is not None:
-        _outcome_ui(status)
-    _settings_ui()
+        _outcome_ui(status, can_activate=can_change)
+    if can_change:
+        _settings_ui()
 
 
 def _settings_ui() -> None:
@@ -58,19 +126,19 @@ def _settings_ui() -> None:
             st.rerun()
 
 
-def _live_job_ui(running: bool) -> None:
+def _live_job_ui(running: bool, can_stop: bool) -> None:
     # Defined on every run, so the polling interval follows the job: every second while it runs, not at all after.
     @st.fragment(run_every=POLL_SECONDS if running else None)
     def live() -> None:
         status = trainer().status()
         if not status.running:
             st.rerun(scope="app")  # the job ended: redraw the page (outcome, version list, sidebar)
-        _progress_ui(status)
+        _progress_ui(status, can_stop)
 
     live()
 
 
-def _progress_ui(status: JobStatus) -> None:
+def _progress_ui(status: JobStatus, can_stop: bool) -> None:
     progress = status.progress
     config = status.config
     st.markdown(f"**Training run {status.run_id}** · {config.model.upper()}, up to {config.epochs} epochs, batch {config.batch_size}")
@@ -92,13 +160,13 @@ def _progress_ui(status: JobStatus) -> None:
         right.plotly_chart(curves_figure(progress.history, "accuracy", "Accuracy"), key="training_live_accuracy")
     else:
         st.caption("The loss and accuracy curves appear after the first epoch.")
-    if st.button("Stop", icon=":material/stop_circle:", key="training_stop", help="End after the current batch and keep the best epoch so far"):
+    if can_stop and st.button("Stop", icon=":material/stop_circle:", key="training_stop", help="End after the current batch and keep the best epoch so far"):
         trainer().stop()
         st.toast("Stopping after this batch; the best epoch so far will be saved.")
 
 
-def _outcome_ui(status: JobStatus) -> None:
-    """How the last job ended, the new model beside the active one, and a button to switch."""
+def _outcome_ui(status: JobStatus, can_activate: bool) -> None:
+    """How the last job ended, the new model beside the active one, and (``can_activate``) a button to switch."""
     if status.card is None:
         if status.stage == "failed":
             st.error(f"Training run {status.run_id} failed: {status.error}", icon=":material/error:")
@@ -116,12 +184,13 @@ def _outcome_ui(status: JobStatus) -> None:
     with columns[3]:
         if active.version.id == status.run_id:
             st.info("The new model is active.", icon=":material/published_with_changes:")
-        elif st.button(f"Make {status.run_id} active", type="primary", key="training_activate_new"):
+        elif can_activate and st.button(f"Make {status.run_id} active", type="primary", key="training_activate_new"):
             _activate(status.run_id)
 
 
-def versions_ui() -> None:
-    """Every version with its date, architecture and test accuracy; any usable one can be made active."""
+def versions_ui(can_change: bool) -> None:
+    """Every version with its date, architecture and test accuracy; with ``can_change``, any usable one can
+    be made active."""
     paths = Paths.from_env()
     active_id = active_model().version.id
     listed = versions.list_versions(paths)
@@ -142,6 +211,8 @@ def versions_ui() -> None:
         "active": st.column_config.CheckboxColumn(width="small"),
         "test accuracy": st.column_config.NumberColumn(format="percent"),
     })
+    if not can_change:
+        return
     usable = [version.id for version in listed if version.usable]
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     chosen = left.selectbox("Version", usable, index=usable.index(active_id) if active_id in usable else 0, key="training_version")

@@ -5,10 +5,11 @@ import streamlit as st
 
 from mnist_app.model import describe_layers
 from pages.common import active_model, curves_figure
-from pages.retrain_ui import retrain_ui, versions_ui
+from pages.retrain_ui import access_ui, retrain_ui, versions_ui
 
 st.title("Training")
-retrain_ui()
+can_change = access_ui()  # start, stop and make active: for every visitor, for those with the password, or for nobody
+retrain_ui(can_change)
 
 model = active_model()
 card = model.card
@@ -48,4 +49,4 @@ with st.expander("Full card (JSON)"):
     st.json(card, expanded=False)
 
 st.subheader("Versions")
-versions_ui()
+versions_ui(can_change)

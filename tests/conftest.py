@@ -42,10 +42,15 @@ def _pen_digits(name: str):
 
 @pytest.fixture(autouse=True)
 def runs_dir(tmp_path_factory, monkeypatch) -> Path:
-    """Every test gets its own empty runs folder: no test sees or changes the developer's versions."""
+    """Every test gets its own empty runs folder: no test sees or changes the developer's versions.
+
+    The settings a developer may have exported for their own server (pen-drawn digits, retraining
+    switched off or behind a password) are removed too; the tests that need them set them.
+    """
     path = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("RUNS_DIR", str(path))
-    monkeypatch.delenv("PENDIGITS_PATH", raising=False)
+    for name in ("PENDIGITS_PATH", "RETRAINING", "RETRAIN_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
     return path
 
 

@@ -83,6 +83,15 @@ def metric_value(page, label: str) -> str | None:
     return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+def screen_paths(strokes, box: dict, height: float) -> list[np.ndarray]:
+    """Pen strokes ((K, 2) arrays) as page coordinates: scaled to ``height`` pixels, centred on ``box``."""
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = height / max(high[1] - low[1], 1)
+    offset = np.array([box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]) - scale * (low + high) / 2
+    return [stroke * scale + offset for stroke in strokes]
+
+
 def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True) -> float:
     """Replay pen strokes ((K, 2) arrays) on the canvas with the mouse, scaled to ``height`` pixels, centred.
 
@@ -91,13 +100,7 @@ def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True)
     """
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
-    box = canvas.bounding_box()
-    points = np.concatenate(strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = height / max(high[1] - low[1], 1)
-    offset = np.array([box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]) - scale * (low + high) / 2
-    for number, stroke in enumerate(strokes, start=1):
-        path = stroke * scale + offset
+    for number, path in enumerate(screen_paths(strokes, canvas.bounding_box(), height), start=1):
         page.mouse.move(*path[0])
         page.mouse.down()
         for x, y in path[1:]:

@@ -1,0 +1,189 @@
+"""Load and soak: many browser sessions drawing digits on one `streamlit run` server, on loopback only.
+
+    python benchmarks/load_test.py [--sessions 1 10] [--seconds 120] [--max-digits 5000] [--with-retrain]
+
+Starts the app on a free port of 127.0.0.1 and one headless Chromium. First one session draws the digit
+pool once: one-stroke digits of pendigits-orig.tes (writers the model never saw) that it reads right with
+at least 95% confidence, so that any other answer later is the server's fault, not the model's. Then, for
+each session count, that many browser sessions (each its own context, so its own Streamlit session) draw
+pool digits with the mouse for --seconds (or until --max-digits in all), each waiting for its answer and
+clearing the canvas. Per phase it prints the number of predictions, the wrong ones (an answer that is not
+the digit drawn, or none), exceptions shown on a page, the median and 95th percentile time from mouse-up
+to the new prediction on the page (timed inside the page, so the driver's own delays do not count), and
+the server's memory (resident set) at the start and end of the phase.
+
+--with-retrain adds a phase in which an extra session presses "Start training" (the default retrain) on
+the Training page, and the sessions draw while it trains; it is stopped at the end of the phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
+
+import numpy as np  # noqa: E402
+from playwright.async_api import async_playwright  # noqa: E402
+
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app, screen_paths  # noqa: E402
+from mnist_app.pendigits import read_pendigits  # noqa: E402
+
+INVITATION = "Draw a digit on the black square"
+# Set on every mouse-up, in the page's own clock; the answer's wait below measures from it.
+RECORD_MOUSE_UP = "window.addEventListener('mouseup', () => { window.__lifted = performance.now(); }, true);"
+# Resolves, once a prediction shows, to [its value, its "99.9% sure" line, milliseconds since the last mouse-up].
+ANSWER_SHOWN = """() => {
+  const metric = [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.includes('Prediction'));
+  if (!metric) return null;
+  return [metric.querySelector('[data-testid=stMetricValue]').innerText.trim(),
+          metric.querySelector('[data-testid=stMetricDelta]').innerText.trim(), performance.now() - window.__lifted];
+}"""
+STATUS_IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+
+
+async def wait_until_idle(page) -> None:
+    """As browser.wait_until_idle: the status widget shows only once the run that an action started has begun."""
+    await page.wait_for_timeout(300)
+    await page.wait_for_function(STATUS_IDLE)
+
+
+class Phase:
+    """What the sessions of one phase saw."""
+
+    def __init__(self):
+        self.latencies_ms: list[float] = []
+        self.wrong: list[str] = []
+        self.exceptions = 0
+        self.digits = 0
+
+
+async def open_session(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    await context.add_init_script(RECORD_MOUSE_UP)
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(url)
+    await page.get_by_text(INVITATION).wait_for()
+    await wait_until_idle(page)
+    return context, page
+
+
+async def draw_and_read(page, digit) -> tuple[str, float, float]:
+    """Draw one digit; return the answer, its confidence and the mouse-up -> answer time; clear the canvas."""
+    canvas = page.locator("canvas.upper-canvas").first
+    for path in screen_paths(digit.strokes, await canvas.bounding_box(), height=190):
+        await page.mouse.move(*path[0])
+        await page.mouse.down()
+        for x, y in path[1:]:
+            await page.mouse.move(x, y, steps=2)
+        await page.mouse.up()
+    answer, sure, latency = await (await page.wait_for_function(ANSWER_SHOWN, polling="raf")).json_value()
+    await wait_until_idle(page)
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_text(INVITATION).wait_for()
+    await wait_until_idle(page)  # the cleared canvas is a new one: let it mount
+    return answer, float(sure.split("%")[0]) / 100, latency
+
+
+async def session_loop(page, pool, phase: Phase, deadline: float, budget: list[int], rng: random.Random) -> None:
+    while time.monotonic() < deadline and budget[0] > 0:
+        budget[0] -= 1
+        digit = rng.choice(pool)
+        answer, _, latency = await draw_and_read(page, digit)
+        phase.digits += 1
+        phase.latencies_ms.append(latency)
+        if answer != str(digit.label):
+            phase.wrong.append(f"{digit.label}->{answer}")
+        phase.exceptions += await page.locator("[data-testid=stException]").count()
+
+
+def server_rss_mb(port: str) -> float:
+    """Resident memory of the streamlit server listening on ``port``, in MB."""
+    pid = subprocess.run(["pgrep", "-f", f"streamlit run app.py --server.port {port} "], capture_output=True, text=True).stdout.split()[0]
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def calibrate(browser, url: str, candidates, size: int) -> list:
+    """The digits one quiet session reads right and surely (see the module's docstring)."""
+    context, page = await open_session(browser, url)
+    pool = []
+    for digit in candidates:
+        answer, confidence, _ = await draw_and_read(page, digit)
+        if answer == str(digit.label) and confidence >= 0.95:
+            pool.append(digit)
+        if len(pool) == size:
+            break
+    await context.close()
+    return pool
+
+
+async def run_phase(browser, url: str, port: str, pool, sessions: int, seconds: float, budget: int, label: str) -> Phase:
+    opened = [await open_session(browser, url) for _ in range(sessions)]
+    phase, rng = Phase(), random.Random(sessions)
+    memory_before = server_rss_mb(port)
+    deadline, remaining = time.monotonic() + seconds, [budget]
+    await asyncio.gather(*(session_loop(page, pool, phase, deadline, remaining, random.Random(rng.random())) for _, page in opened))
+    memory_after = server_rss_mb(port)
+    for context, _ in opened:
+        await context.close()
+    latencies = phase.latencies_ms
+    print(f"{label}: {phase.digits} predictions in {seconds:.0f} s, {len(phase.wrong)} wrong {phase.wrong[:10]}, "
+          f"{phase.exceptions} exceptions; mouse-up -> prediction median {statistics.median(latencies):.0f} ms, "
+          f"p95 {np.percentile(latencies, 95):.0f} ms; server memory {memory_before:.0f} -> {memory_after:.0f} MB", flush=True)
+    return phase
+
+
+async def start_retrain(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(f"{url}/training")
+    await page.get_by_role("button", name="Start training").click()
+    await page.locator("[data-testid=stProgress]").first.wait_for()
+    return context, page
+
+
+async def main_async(args) -> None:
+    tes = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes")
+    candidates = [d for d in random.Random(0).sample(tes, len(tes)) if len(d.strokes) == 1]
+    with running_app() as url:
+        port = url.rsplit(":", 1)[1]
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pool = await calibrate(browser, url, candidates, size=40)
+            print(f"pool: {len(pool)} one-stroke digits of pendigits-orig.tes read right by a quiet session", flush=True)
+            for sessions in args.sessions:
+                await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions")
+            if args.with_retrain:
+                training_context, training_page = await start_retrain(browser, url)
+                sessions = max(args.sessions)
+                await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions, retrain running")
+                await training_page.get_by_role("button", name="Stop").click()
+                await training_context.close()
+            await browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--max-digits", type=int, default=5000, help="at most this many digits drawn per phase")
+    parser.add_argument("--with-retrain", action="store_true")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ from mnist_app.model import Predictor, keep_keras_state_between_script_runs
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
+SHOWN_WIDTH = 1460  # Streamlit's widest picture (2 x 730 pixels); it shrinks wider ones to this width
 
 # Streamlit clears Keras's session after every script run; for this app that costs a quarter of a second
 # per stroke and disturbs a retrain running in the background (see the function). Once per process.
@@ -105,13 +106,22 @@ def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) ->
     st.image(Image.fromarray(values).resize((size, size), Image.NEAREST), caption=caption)
 
 
+def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
+    """A picture of any size and shape, such as an upload, shrunk to the page's width here rather than by
+    Streamlit, whose shrinking fails on a picture it would leave less than a pixel high (a 3x12000 strip)."""
+    picture = Image.fromarray(image)
+    if picture.width > SHOWN_WIDTH:
+        picture = picture.resize((SHOWN_WIDTH, max(1, round(picture.height * SHOWN_WIDTH / picture.width))), Image.BILINEAR)
+    st.image(picture, caption=caption)
+
+
 def digits_read_ui(image: np.ndarray, reading, caption: str | None = None, min_columns: int = 8) -> None:
     """Several digits read from ``image``: which are uncertain, the image with each digit's box and
     value, and the 28x28 inputs the model saw with their predictions."""
     uncertain = [str(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
     if uncertain:
         st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
-    st.image(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]), caption=caption)
+    picture_ui(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]), caption=caption)
     st.caption("What the model saw, digit by digit")
     for column, digit in zip(st.columns(max(len(reading.digits), min_columns)), reading.digits):
         with column:

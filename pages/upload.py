@@ -1,10 +1,26 @@
-"""Upload: a photo or scan of handwriting (or a camera shot), every digit found and read."""
+"""Upload: a photo or scan of handwriting (or a camera shot), every digit found and read.
+
+The upload stays in memory: its bytes go to mnist_app.images.read_image, which checks them, and its name
+is only ever shown, never used as a path.
+"""
 
 import streamlit as st
 
 from mnist_app.images import EXTENSIONS, ImageError, read_image
 from mnist_app.recognize import recognize
-from pages.common import active_model, digits_read_ui
+from pages.common import active_model, digits_read_ui, picture_ui
+
+NAME_SHOWN_CHARS = 60  # longer file names are shortened in the middle, keeping the extension
+
+
+def shown_name(name: str) -> str:
+    """A file name as it may be shown: on one line, shortened, and in a code span, because Streamlit reads
+    messages and captions as markdown and a name is text (``[a](b).png`` must not become a link)."""
+    flat = "".join(char if char.isprintable() else " " for char in name).replace("`", "'")
+    if len(flat) > NAME_SHOWN_CHARS:
+        flat = f"{flat[: NAME_SHOWN_CHARS - 20]}…{flat[-19:]}"
+    return f"`{flat}`"
+
 
 st.title("Read a photo of handwriting")
 st.write("Digits written in dark ink on light paper, or light on dark: one digit or a whole number.")
@@ -26,14 +42,14 @@ if upload is None:
 try:
     image = read_image(upload.getvalue())
 except ImageError as error:
-    st.error(f"Cannot read {upload.name!r}: {error}.", icon=":material/broken_image:")
+    st.error(f"Cannot read {shown_name(upload.name)}: {error}.", icon=":material/broken_image:")
     st.stop()
 
 reading = recognize(image, active_model().predictor, single=mode == "One digit")
 if reading.empty:
     st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
-    st.image(image, caption=upload.name)
+    picture_ui(image, caption=shown_name(upload.name))
     st.stop()
 
 st.metric("Read", reading.text, f"{len(reading.digits)} digit{'s' if len(reading.digits) > 1 else ''}", delta_color="off", delta_arrow="off")
-digits_read_ui(image, reading, caption=upload.name)
+digits_read_ui(image, reading, caption=shown_name(upload.name))

@@ -22,7 +22,9 @@ endif
 
 .PHONY: run test setup setup-test browser
 
+# The start-up check loads the active model and MNIST as the app will; a failure stops here with its reason.
 run: setup
+	$(PYTHON) -m mnist_app check
 	$(PYTHON) -m streamlit run app.py
 
 test: setup-test browser

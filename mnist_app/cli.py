@@ -1,7 +1,10 @@
-"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict``.
+"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict|check``.
 
 Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
 stderr and a non-zero exit status, never a traceback.
+
+The commands that change what the server serves (train, activate) are for the server's operator, who
+has a shell on it: they are not behind the Training page's switch and password (config.RetrainAccess).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     try:
         return args.run(args, argv)
-    except (DataError, FileNotFoundError, ValueError, TrainerBusy, _JobEnded) as error:
+    except (DataError, FileNotFoundError, ValueError, TrainerBusy, _JobEnded, _NotReady) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -78,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="one JSON object per line and PATH: path, text, digits, and error when unreadable")
     predict.add_argument("--model", type=Path, default=None, help="model directory (default: the active model)")
     predict.set_defaults(run=run_predict)
+
+    check = commands.add_parser("check", help="check that the app can serve: the active model loads, MNIST reads, the settings are valid (make run runs it first)")
+    check.set_defaults(run=run_check)
     return parser
 
 
@@ -240,6 +246,41 @@ def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 PREDICT_CHUNK = 16  # files decoded and held in memory at once
+
+
+class _NotReady(RuntimeError):
+    """The app could not serve: the message says what is wrong and what to do."""
+
+
+def run_check(args: argparse.Namespace, argv: list[str]) -> int:
+    """What the app needs at start-up, loaded as the app loads it; one line says ok, or what is wrong."""
+    from mnist_app import versions
+    from mnist_app.config import RetrainAccess
+    from mnist_app.data import load_mnist
+
+    RetrainAccess.from_env()  # a misspelt RETRAINING is a ValueError that names it
+    paths = Paths.from_env()
+    # MNIST first: it needs no TensorFlow, so a missing file is answered at once and in one line.
+    try:
+        load_mnist()
+    except DataError as error:  # MNIST_PATH's file is missing or malformed; the message names it and the fault
+        raise _NotReady(f"MNIST could not be loaded: {error}") from None
+    except Exception as error:  # noqa: BLE001  (Keras's download failed, for want of internet most likely)
+        raise _NotReady(f"MNIST could not be downloaded ({error}); set MNIST_PATH to a local copy of Keras's mnist.npz") from None
+    from mnist_app.recognize import load_predictor  # the app's own loader (it imports TensorFlow)
+
+    try:
+        version, _, problem = versions.load_active(paths, load_predictor)
+    except Exception as error:  # noqa: BLE001  (the shipped model itself does not load: nothing can serve)
+        raise _NotReady(f"the shipped model {paths.shipped_model} could not be loaded ({type(error).__name__}: {error}); "
+                        f"restore {paths.default_model_dir} from the repository (git checkout -- models/)") from None
+    if not version.usable:
+        raise _NotReady(f"the model {version.id} cannot be used ({version.detail}); restore {version.path} from the repository")
+    source = paths.mnist_path or "Keras's download cache (~/.keras/datasets)"
+    print(f"ok: model {version.id} ({version.card['test']['accuracy']:.2%}), MNIST from {source}")
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
 
 
 def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None:

@@ -110,3 +110,56 @@ def test_evaluate_uses_the_active_model(mnist, runs_dir):
     assert main(["activate", "mnist-dense"]) == 0
     result = run_cli("evaluate", "--json", env_overrides={"RUNS_DIR": str(runs_dir)})
     assert json.loads(result.stdout)["model"].endswith("mnist-dense")
+
+
+def test_check_says_ok_with_the_model_and_mnist(mnist, shipped_model_dir, capsys):
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    accuracy = read_card(shipped_model_dir)["test"]["accuracy"]
+    assert out == f"ok: model mnist-cnn ({accuracy:.2%}), MNIST from {os.environ['MNIST_PATH']}\n"
+    assert "warning" not in err
+
+
+def test_check_names_a_missing_mnist_file_in_one_line(tmp_path):
+    result = run_cli("check", env_overrides={"MNIST_PATH": str(tmp_path / "gone.npz")})
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: MNIST could not be loaded: {tmp_path / 'gone.npz'}: no such file (MNIST_PATH must name Keras's mnist.npz)"]
+
+
+def test_check_warns_when_a_corrupted_active_model_falls_back(mnist, runs_dir, capsys):
+    from mnist_app import store, versions
+    from mnist_app.config import Paths
+    from mnist_app.model import make_model
+
+    paths = Paths.from_env()
+    run_dir = versions.new_run_dir(paths, {"epochs": 1})
+    store.write_model_dir(run_dir, make_model("dense"), {"name": "dense", "test": {"accuracy": 0.5}}, {})
+    versions.write_run_state(run_dir, "finished")
+    versions.activate(paths, run_dir.name)
+    (run_dir / store.MODEL_FILE).write_bytes(b"PK\x03\x04 not really a zip")
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("ok: model mnist-cnn (99.")
+    assert err.splitlines()[-1].startswith(f"warning: The active model {run_dir.name} could not be loaded (")
+    assert err.splitlines()[-1].endswith("the shipped model mnist-cnn is serving instead.")
+
+
+def test_check_fails_when_not_even_the_shipped_model_loads(mnist, tmp_path, monkeypatch, capsys):
+    from mnist_app import cli, store
+    from mnist_app.config import Paths
+
+    broken = Paths(models_dir=tmp_path / "models", runs_dir=tmp_path / "models" / "runs", mnist_path=Paths.from_env().mnist_path)
+    broken.default_model_dir.mkdir(parents=True)
+    (broken.default_model_dir / store.CARD_FILE).write_text('{"name": "cnn", "test": {"accuracy": 0.99}}')
+    (broken.default_model_dir / store.MODEL_FILE).write_bytes(b"garbage")
+    monkeypatch.setattr(cli.Paths, "from_env", classmethod(lambda cls: broken))
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("error: the shipped model mnist-cnn could not be loaded (")
+    assert err.endswith(f"restore {broken.default_model_dir} from the repository (git checkout -- models/)")
+
+
+def test_check_refuses_a_misspelt_retraining_switch(monkeypatch, capsys):
+    monkeypatch.setenv("RETRAINING", "of")
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err == "error: RETRAINING must be on or off, got 'of'\n"

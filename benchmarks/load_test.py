@@ -133,17 +133,26 @@ async def calibrate(browser, url: str, candidates, size: int) -> list:
 async def run_phase(browser, url: str, port: str, pool, sessions: int, seconds: float, budget: int, label: str) -> Phase:
     opened = [await open_session(browser, url) for _ in range(sessions)]
     phase, rng = Phase(), random.Random(sessions)
-    memory_before = server_rss_mb(port)
     deadline, remaining = time.monotonic() + seconds, [budget]
+    memory = asyncio.create_task(sample_memory(port, deadline, every_s=30))
     await asyncio.gather(*(session_loop(page, pool, phase, deadline, remaining, random.Random(rng.random())) for _, page in opened))
-    memory_after = server_rss_mb(port)
+    memory_mb = [*await memory, server_rss_mb(port)]
     for context, _ in opened:
         await context.close()
     latencies = phase.latencies_ms
     print(f"{label}: {phase.digits} predictions in {seconds:.0f} s, {len(phase.wrong)} wrong {phase.wrong[:10]}, "
           f"{phase.exceptions} exceptions; mouse-up -> prediction median {statistics.median(latencies):.0f} ms, "
-          f"p95 {np.percentile(latencies, 95):.0f} ms; server memory {memory_before:.0f} -> {memory_after:.0f} MB", flush=True)
+          f"p95 {np.percentile(latencies, 95):.0f} ms; server memory every 30 s: {' '.join(f'{mb:.0f}' for mb in memory_mb)} MB",
+          flush=True)
     return phase
+
+
+async def sample_memory(port: str, deadline: float, every_s: float) -> list[float]:
+    samples = []
+    while time.monotonic() < deadline:
+        samples.append(server_rss_mb(port))
+        await asyncio.sleep(min(every_s, max(0.0, deadline - time.monotonic())))
+    return samples
 
 
 async def start_retrain(browser, url: str):

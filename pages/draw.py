@@ -10,6 +10,7 @@ CANVAS_SIZE = 280
 
 st.title("Draw a digit")
 st.session_state.setdefault("draw_clears", 0)
+st.session_state.setdefault("draw_clearing", False)
 predictor = active_model().predictor  # loaded before the first stroke, not after it
 
 left, right = st.columns([1, 1.3], gap="large")
@@ -24,13 +25,23 @@ with left:
         height=CANVAS_SIZE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"draw_canvas_{mode}_{st.session_state.draw_clears}",
+        # Clear empties this canvas in place: given a new initial drawing, the component reloads it and
+        # reports the empty drawing. A new key instead took a second to show a new canvas, and a busy
+        # browser could wipe the first stroke drawn on it when it finished loading.
+        initial_drawing={"objects": [], "clears": st.session_state.draw_clears},
+        key=f"draw_canvas_{mode}",
     )
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
-        st.session_state.draw_clears += 1  # a new key gives a new, empty canvas
+        st.session_state.draw_clears += 1
+        st.session_state.draw_clearing = True
         st.rerun()
 
 image = canvas.image_data
+if st.session_state.draw_clearing:
+    if (canvas.json_data or {}).get("objects"):
+        image = None  # the drawing from before Clear, until the canvas reports that it is empty
+    else:
+        st.session_state.draw_clearing = False
 reading = recognize(image, predictor, single=mode == "One digit") if image is not None else None
 
 with right:

@@ -33,15 +33,20 @@ class FakeCanvas:
     """
 
     drawing: np.ndarray | None = None
+    calls: list[dict] = []  # the arguments of every st_canvas call, latest last
 
     def __init__(self, *args, **kwargs):
+        FakeCanvas.calls.append(kwargs)
         self.image_data = FakeCanvas.drawing
+        strokes = FakeCanvas.drawing is not None and FakeCanvas.drawing[..., :3].any()
+        self.json_data = {"objects": [{"type": "path"}] if strokes else []}
 
 
 @pytest.fixture(autouse=True)
 def canvas(monkeypatch):
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", types.SimpleNamespace(st_canvas=FakeCanvas))
     FakeCanvas.drawing = None
+    FakeCanvas.calls = []
     return FakeCanvas
 
 
@@ -72,6 +77,29 @@ def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
     prediction = test.main.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "7"
     assert len(test.get("plotly_chart")) == 1 and len(test.get("image")) == 1
+
+
+def test_clear_empties_the_same_canvas_and_shows_no_stale_prediction(canvas, mnist, pen_digits):
+    seven = next(d for d in pen_digits if d.label == 7)
+    drawn = np.zeros((280, 280, 4), np.uint8)
+    drawn[..., 3] = 255
+    drawn[..., :3] = draw_like_a_user(seven, np.random.default_rng(0))[..., np.newaxis]
+    canvas.drawing = drawn
+    test = app()
+    assert test.main.metric[0].value == "7"
+    before = canvas.calls[-1]
+    test.button(key="draw_clear").click().run()
+    # The component still holds the 7 until it has reloaded its new, empty initial drawing and said so.
+    after = canvas.calls[-1]
+    assert after["key"] == before["key"] and after["initial_drawing"] != before["initial_drawing"]
+    assert len(test.main.metric) == 0 and "Draw a digit" in test.info[0].value
+    canvas.drawing = np.zeros_like(drawn)
+    canvas.drawing[..., 3] = 255  # the canvas reports its reset: black, no strokes
+    test.run()
+    assert len(test.main.metric) == 0
+    canvas.drawing = drawn  # the next drawing is read again
+    test.run()
+    assert test.main.metric[0].value == "7"
 
 
 def test_draw_page_number_mode(canvas, mnist, pen_digits):

@@ -8,7 +8,7 @@ at least 95% confidence, so that any other answer later is the server's fault, n
 each session count, that many browser sessions (each its own context, so its own Streamlit session) draw
 pool digits with the mouse for --seconds (or until --max-digits in all), each waiting for its answer and
 clearing the canvas. Per phase it prints the number of predictions, the wrong ones (an answer that is not
-the digit drawn, or none), exceptions shown on a page, the median and 95th percentile time from mouse-up
+the digit drawn, or none within 30 s: a screenshot goes to test-artifacts/load-test/), exceptions shown on a page, the median and 95th percentile time from mouse-up
 to the new prediction on the page (timed inside the page, so the driver's own delays do not count), and
 the server's memory (resident set) at the start and end of the phase.
 
@@ -33,6 +33,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
 import numpy as np  # noqa: E402
+from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, running_app, screen_paths  # noqa: E402
@@ -48,6 +49,8 @@ ANSWER_SHOWN = """() => {
   return [metric.querySelector('[data-testid=stMetricValue]').innerText.trim(),
           metric.querySelector('[data-testid=stMetricDelta]').innerText.trim(), performance.now() - window.__lifted];
 }"""
+ANSWER_TIMEOUT_MS = 30_000  # a drawing with no answer by then counts as wrong ("None"), with a screenshot
+SCREENSHOTS = PROJECT / "test-artifacts" / "load-test"
 STATUS_IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 
 
@@ -78,8 +81,9 @@ async def open_session(browser, url: str):
     return context, page
 
 
-async def draw_and_read(page, digit) -> tuple[str, float, float]:
-    """Draw one digit; return the answer, its confidence and the mouse-up -> answer time; clear the canvas."""
+async def draw_and_read(page, digit) -> tuple[str | None, float, float | None]:
+    """Draw one digit; return the answer, its confidence and the mouse-up -> answer time (None, 0 and None
+    when no answer came within ANSWER_TIMEOUT_MS); then clear the canvas."""
     canvas = page.locator("canvas.upper-canvas").first
     for path in screen_paths(digit.strokes, await canvas.bounding_box(), height=190):
         await page.mouse.move(*path[0])
@@ -87,11 +91,17 @@ async def draw_and_read(page, digit) -> tuple[str, float, float]:
         for x, y in path[1:]:
             await page.mouse.move(x, y, steps=2)
         await page.mouse.up()
-    answer, sure, latency = await (await page.wait_for_function(ANSWER_SHOWN, polling="raf")).json_value()
+    try:
+        shown = await page.wait_for_function(ANSWER_SHOWN, polling="raf", timeout=ANSWER_TIMEOUT_MS)
+        answer, sure, latency = await shown.json_value()
+    except PlaywrightTimeout:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=SCREENSHOTS / f"no-answer-{time.time():.0f}.png")
+        answer, sure, latency = None, "0%", None
     await wait_until_idle(page)
     await page.get_by_role("button", name="Clear").click()
     await page.get_by_text(INVITATION).wait_for()
-    await wait_until_idle(page)  # the cleared canvas is a new one: let it mount
+    await wait_until_idle(page)  # the canvas empties itself and reports it: one more run
     return answer, float(sure.split("%")[0]) / 100, latency
 
 
@@ -101,7 +111,8 @@ async def session_loop(page, pool, phase: Phase, deadline: float, budget: list[i
         digit = rng.choice(pool)
         answer, _, latency = await draw_and_read(page, digit)
         phase.digits += 1
-        phase.latencies_ms.append(latency)
+        if latency is not None:
+            phase.latencies_ms.append(latency)
         if answer != str(digit.label):
             phase.wrong.append(f"{digit.label}->{answer}")
         phase.exceptions += await page.locator("[data-testid=stException]").count()

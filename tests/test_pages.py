@@ -67,12 +67,17 @@ def test_draw_page_invites_to_draw_when_empty(canvas, mnist):
     assert len(test.main.metric) == 0
 
 
-def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
-    seven = next(d for d in pen_digits if d.label == 7)
+def canvas_image(digit=None) -> np.ndarray:
+    """(280, 280, 4) RGBA as the canvas sends it: ``digit`` drawn like a user draws, white on opaque black."""
     rgba = np.zeros((280, 280, 4), np.uint8)
     rgba[..., 3] = 255
-    rgba[..., :3] = draw_like_a_user(seven, np.random.default_rng(0))[..., np.newaxis]
-    canvas.drawing = rgba
+    if digit is not None:
+        rgba[..., :3] = draw_like_a_user(digit, np.random.default_rng(0))[..., np.newaxis]
+    return rgba
+
+
+def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
+    canvas.drawing = canvas_image(next(d for d in pen_digits if d.label == 7))
     test = app()
     prediction = test.main.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "7"
@@ -80,10 +85,7 @@ def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
 
 
 def test_clear_empties_the_same_canvas_and_shows_no_stale_prediction(canvas, mnist, pen_digits):
-    seven = next(d for d in pen_digits if d.label == 7)
-    drawn = np.zeros((280, 280, 4), np.uint8)
-    drawn[..., 3] = 255
-    drawn[..., :3] = draw_like_a_user(seven, np.random.default_rng(0))[..., np.newaxis]
+    drawn = canvas_image(next(d for d in pen_digits if d.label == 7))
     canvas.drawing = drawn
     test = app()
     assert test.main.metric[0].value == "7"
@@ -93,8 +95,7 @@ def test_clear_empties_the_same_canvas_and_shows_no_stale_prediction(canvas, mni
     after = canvas.calls[-1]
     assert after["key"] == before["key"] and after["initial_drawing"] != before["initial_drawing"]
     assert len(test.main.metric) == 0 and "Draw a digit" in test.info[0].value
-    canvas.drawing = np.zeros_like(drawn)
-    canvas.drawing[..., 3] = 255  # the canvas reports its reset: black, no strokes
+    canvas.drawing = canvas_image()  # the canvas reports its reset: black, no strokes
     test.run()
     assert len(test.main.metric) == 0
     canvas.drawing = drawn  # the next drawing is read again

@@ -108,6 +108,10 @@ def test_take_a_camera_photo_of_a_number(playwright_chromium, server_url, writer
     page.set_default_timeout(60_000)
     page.goto(f"{server_url}/upload")
     page.get_by_text("Use the camera").click()
+    # The button shows before the camera's first frame; a photo taken then is blank. A person waits for
+    # the preview, and so does the test.
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stCameraInputWebcamStyledBox] video')]"
+                           ".some(video => video.readyState >= 2 && video.videoWidth > 0)")
     page.get_by_role("button", name="Take Photo").click()
     page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()
     wait_until_idle(page)

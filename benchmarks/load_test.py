@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from browser import CHROMIUM, CHROMIUM_ARGS, running_app, screen_paths  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, running_app, screen_paths  # noqa: E402
 from mnist_app.pendigits import read_pendigits  # noqa: E402
 
 INVITATION = "Draw a digit on the black square"
@@ -51,7 +51,6 @@ ANSWER_SHOWN = """() => {
 }"""
 ANSWER_TIMEOUT_MS = 30_000  # a drawing with no answer by then counts as wrong ("None"), with a screenshot
 SCREENSHOTS = PROJECT / "test-artifacts" / "load-test"
-STATUS_IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 
 
 async def wait_until_idle(page) -> None:

@@ -69,10 +69,14 @@ def running_app(timeout_s: float = 90, env: dict[str, str] | None = None) -> Ite
         log.unlink(missing_ok=True)
 
 
+# True once Streamlit shows no "running" status: the run that the last action started has finished.
+STATUS_IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+
+
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait for Streamlit to finish the run that the last action started."""
     page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout_ms)
+    page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
 
 
 def metric_value(page, label: str) -> str | None:

@@ -20,7 +20,7 @@ from mnist_app.data import Mnist, load_mnist
 
 # The retrain button's schedule: the shipped model's data and augmentation in 3 epochs instead of 40, with
 # smaller batches and a higher peak learning rate after a short warm-up, so that few epochs go far. On this
-# 2-core machine it reached 99.36% in 297 s, pen digits drawn included (benchmarks/retrain_default.py).
+# 2-core machine it reached 99.36% in 278 s, drawing the pen digits included (benchmarks/retrain_default.py --cold).
 RETRAIN_EPOCHS = 3
 RETRAIN_BATCH_SIZE = 64
 RETRAIN_LEARNING_RATE = 5e-3

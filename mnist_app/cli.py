@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
     train.add_argument("--pen", metavar="FILE", default=None, help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw")
     train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
+    train.add_argument("--convention-renders", type=_non_negative_int, default=DEFAULTS.convention_renders, help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
+    train.add_argument("--non-digits", type=_non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
     train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
     train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
     train.add_argument("--activate", choices=["never", "if_better", "always"], default="never",
@@ -97,6 +99,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive_int(text)
+
+
 def _writer_range(text: str) -> tuple[int, ...]:
     first, _, last = text.partition("-")
     try:
@@ -127,6 +133,8 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         train_limit=args.limit,
         pen_path=args.pen,
         pen_renders=args.pen_renders,
+        convention_renders=args.convention_renders,
+        non_digits=args.non_digits,
         pen_writers=args.pen_writers,
     )
     from mnist_app.jobs import Trainer  # the same job code as the app's retrain button; it imports TensorFlow
@@ -285,17 +293,24 @@ def run_check(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None:
     if as_json:
-        record = {"path": path, "text": reading.text if reading else "", "digits": [d.as_dict() for d in reading.digits] if reading else []}
+        record = {"path": path, "text": "", "digits": [], "not_digits": []}
+        if reading is not None:
+            record.update(text=reading.text, digits=[d.as_dict() for d in reading.digits],
+                          not_digits=[{"box": list(d.box), "confidence": round(d.confidence, 4)} for d in reading.not_digits])
+            if reading.number is not None:  # --single, and the ink looks like several digits
+                record["number"] = reading.number.text
         if error is not None:
             record["error"] = error
         print(json.dumps(record), flush=True)
     elif error is not None:
         print(f"{path}: error: {error}", flush=True)
     elif reading.empty:
-        print(f"{path}: no digit found", flush=True)
+        print(f"{path}: {'not a digit' if reading.not_digits else 'no digit found'}"
+              f"{f' (it looks like the number {reading.number.text})' if reading.number else ''}", flush=True)
     else:
         details = ", ".join(f"{d.digit} {d.confidence:.0%}{' (uncertain)' if d.uncertain else ''}" for d in reading.digits)
-        print(f"{path}: {reading.text}    [{details}]", flush=True)
+        hint = f"  (it looks like the number {reading.number.text})" if reading.number else ""
+        print(f"{path}: {reading.text.replace(chr(10), ' / ')}    [{details}]{hint}", flush=True)
 
 
 class _TerminalProgress:

@@ -120,6 +120,14 @@ class TrainConfig:
     pen_path: str | None = None
     # How many differently drawn copies of each pen-drawn digit to add (size, place and pen vary).
     pen_renders: int = 3
+    # Extra drawings of each pen-drawn digit that a writing convention applies to (a slashed 0, a crossed 7,
+    # a flagged 1...: mnist_app.styles), each with one of them.
+    convention_renders: int = 2
+    # Drawings of things that are not digits (taps, dashes, scribbles, letters: mnist_app.nondigits) added
+    # to training, which teach the model to spread its belief over the ten digits for them; 0 adds none.
+    non_digits: int = 12000
+    # Weight of the loss on those drawings against the digits' loss (outlier exposure uses 0.5).
+    non_digit_weight: float = 0.5
     # Only these writers of pen_path (their numbers in the file); None takes all. For held-out experiments.
     pen_writers: tuple[int, ...] | None = None
     # Use only the first N training images (before the validation split); None uses all. For quick runs.
@@ -136,5 +144,7 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.pen_path is not None and self.pen_path.endswith(".tes"):
             raise ValueError("pen_path must not be the .tes file: its writers are kept for measuring real use")
+        if self.convention_renders < 0 or self.non_digits < 0 or self.non_digit_weight < 0:
+            raise ValueError("convention_renders, non_digits and non_digit_weight must not be negative")
         if self.train_limit is not None and self.train_limit < 20:
             raise ValueError(f"train_limit must be at least 20 images, got {self.train_limit}")

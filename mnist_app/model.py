@@ -99,11 +99,13 @@ class Predictor:
 
     ``model.predict`` builds a tf.data pipeline on every call, which costs tens of milliseconds for one
     image. Here the model runs inside one traced ``tf.function`` with a variable batch size, which
-    TensorFlow allows to be called from several threads at once.
+    TensorFlow allows to be called from several threads at once. ``temperature`` is the model's
+    calibration (see calibrate.py), which the recognizer applies to what the model returns.
     """
 
-    def __init__(self, model: keras.Model):
+    def __init__(self, model: keras.Model, temperature: float = 1.0):
         self.model = model
+        self.temperature = temperature
         self._forward = tf.function(
             lambda images: model(images, training=False),
             input_signature=[tf.TensorSpec(shape=(None, 28, 28), dtype=tf.float32)],

@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mnist_app.styles import apply_convention, conventions_for, writer_style
+
 TABLET_SIZE = 500  # the tablet's coordinates run from 0 to 500 on both axes
 
 
@@ -183,53 +185,68 @@ def _photograph(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def pen_training_set(
-    path: str | Path, renders: int, seed: int, writers: set[int] | None = None, cache_dir: Path | None = None
+    path: str | Path, renders: int, seed: int, writers: set[int] | None = None, cache_dir: Path | None = None,
+    convention_renders: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs made from pen-drawn digits, to train on alongside MNIST.
 
     Each digit of the file (of ``writers`` only, when given) is drawn ``renders`` times like a user
-    would, and goes through the app's own preprocessing, so the model learns from exactly what it
-    will see. Returns uint8 images (N, 28, 28) and labels (N,). Drawing 18,000 takes about a minute
-    on 2 cores, so with ``cache_dir`` the result is kept there, keyed by everything that shapes it.
+    would: first as its writer wrote it, then in other writers' styles (styles.writer_style), every
+    third drawing as a paper photo. A digit that a writing convention applies to (styles.CONVENTIONS) is
+    drawn ``convention_renders`` more times with one of them. Every drawing goes through the app's own
+    preprocessing, so the model learns from exactly what it will see. Returns uint8 images (N, 28, 28)
+    and labels (N,). Drawing 25,000 takes about a minute and a half on 2 cores, so with ``cache_dir`` the
+    result is kept there, keyed by everything that shapes it.
     """
-    cache = cache_dir / f"pen-{_cache_key(path, renders, seed, writers)}.npz" if cache_dir is not None else None
+    key = cache_key(path, renders, seed, writers, convention_renders)
+    cache = cache_dir / f"pen-{key}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as cached:
             return cached["images"], cached["labels"]
     digits = [digit for digit in read_pendigits(path) if writers is None or digit.writer in writers]
-    jobs = [(index, render) for index in range(len(digits)) for render in range(renders)]
+    jobs = [(index, render, False) for index in range(len(digits)) for render in range(renders)]
+    jobs += [(index, renders + extra, True) for index, digit in enumerate(digits) if conventions_for(digit.label)
+             for extra in range(convention_renders)]
     # Threads share the cores where OpenCV lets go of the GIL (1.4x on 2 cores). Worker processes would
     # share them better but must re-import the caller's main module, which a Streamlit server or a
     # notebook does not allow everywhere. Each drawing has its own random stream: any order, same set.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         drawn = list(pool.map(lambda job: _draw(digits[job[0]], seed, *job), jobs))
-    kept = [(image, digits[index].label) for image, (index, _) in zip(drawn, jobs) if image is not None]
+    kept = [(image, digits[index].label) for image, (index, _, _) in zip(drawn, jobs) if image is not None]
     images = np.stack([image for image, _ in kept])
     labels = np.array([label for _, label in kept], dtype=np.uint8)
     if cache is not None:
-        _save_atomically(cache, images=images, labels=labels)
+        save_atomically(cache, images=images, labels=labels)
     return images, labels
 
 
-def _draw(digit: PenDigit, seed: int, index: int, render: int) -> np.ndarray | None:
+def _draw(digit: PenDigit, seed: int, index: int, render: int, convention: bool) -> np.ndarray | None:
     """The ``render``-th drawing of the ``index``-th digit, as the uint8 28x28 model input (None if no ink)."""
-    from mnist_app.recognize import prepare  # here: recognize uses this module's neighbours, not the other way
+    from mnist_app.recognize import model_input  # here: recognize uses this module's neighbours, not the other way
 
     rng = np.random.default_rng([seed, index, render])
-    inputs = prepare(draw_like_a_user(digit, rng), single=True).inputs
-    return np.round(inputs[0] * 255).astype(np.uint8) if inputs else None
+    strokes = digit.strokes
+    if convention:
+        names = conventions_for(digit.label)
+        strokes = apply_convention(names[int(rng.integers(len(names)))], strokes, rng) or strokes
+    if render > 0:
+        strokes = writer_style(strokes, rng)
+    styled = PenDigit(digit.label, digit.writer, strokes)
+    image = write_on_paper([styled], rng)[0] if render % 3 == 2 else draw_like_a_user(styled, rng)
+    digit = model_input(image)
+    return np.round(digit * 255).astype(np.uint8) if digit is not None else None
 
 
-def _cache_key(path: str | Path, renders: int, seed: int, writers: set[int] | None) -> str:
+def cache_key(path: str | Path | None, *settings) -> str:
     """A digest of the file, the settings and the code that draws and preprocesses."""
-    digest = hashlib.sha256(Path(path).read_bytes())
-    digest.update(repr((renders, seed, sorted(writers) if writers is not None else None)).encode())
-    for module in ("pendigits.py", "preprocess.py", "segment.py", "recognize.py"):
+    digest = hashlib.sha256(Path(path).read_bytes() if path is not None else b"")
+    digest.update(repr([sorted(value) if isinstance(value, set) else value for value in settings]).encode())
+    for module in ("pendigits.py", "styles.py", "nondigits.py", "preprocess.py", "segment.py", "recognize.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:20]
 
 
-def _save_atomically(path: Path, **arrays: np.ndarray) -> None:
+def save_atomically(path: Path, **arrays: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:

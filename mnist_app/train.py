@@ -20,11 +20,15 @@ import tensorflow as tf
 
 from mnist_app import store
 from mnist_app.augment import augment_batch
+from mnist_app.calibrate import calibration
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.data import Mnist, load_mnist, to_unit_range
 from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
+from mnist_app.nondigits import non_digit_training_set
 from mnist_app.pendigits import pen_training_set
+
+NOT_A_DIGIT = 10  # the training label of a drawing that is no digit (the model still has ten outputs)
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,8 @@ def train(
         model = make_model(config.model)
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch)),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            loss=DigitOrNotLoss(config.non_digit_weight),
+            metrics=[DigitAccuracy(name="accuracy")],
         )
     reporter = _Reporter(config, steps_per_epoch, progress, stop)
     # While the learning rate is high the validation loss wanders; early stopping watches from a third of
@@ -112,24 +116,75 @@ def train(
     # EarlyStopping has put back the weights of the epoch with the lowest validation loss, also after a stop.
 
     stage("evaluating")
-    evaluation = evaluate(Predictor(model), data.x_test, data.y_test)
+    predictor = Predictor(model)
+    evaluation = evaluate(predictor, data.x_test, data.y_test)
     card = _card(config, model, reporter, early_stopping.best_epoch + 1, train_seconds, evaluation, command, len(x_train), len(x_val))
+    # How sure the model may claim to be, fitted on the pen-drawn writers it did not learn from.
+    card["calibration"] = calibration(predictor, config.pen_path, config.pen_writers)
     stage("saving")
     model_dir = store.write_model_dir(out_dir, model, card, evaluation)
     return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
 
 
 def training_images(data: Mnist, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones when configured."""
+    """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones and the drawings of
+    things that are not digits (labelled NOT_A_DIGIT) when configured."""
     images, labels = data.x_train, data.y_train
     if config.train_limit is not None:
         images, labels = images[: config.train_limit], labels[: config.train_limit]
+    writers = set(config.pen_writers) if config.pen_writers is not None else None
+    cache_dir = Paths.from_env().runs_dir / ".cache"  # drawn once per file, settings and code version
     if config.pen_path is not None:
-        writers = set(config.pen_writers) if config.pen_writers is not None else None
-        cache_dir = Paths.from_env().runs_dir / ".cache"  # drawn once per file, settings and code version
-        pen_images, pen_labels = pen_training_set(config.pen_path, config.pen_renders, config.seed, writers, cache_dir)
+        pen_images, pen_labels = pen_training_set(
+            config.pen_path, config.pen_renders, config.seed, writers, cache_dir, config.convention_renders)
         images, labels = np.concatenate([images, pen_images]), np.concatenate([labels, pen_labels])
+    if config.non_digits:
+        # In proportion to a short run on a slice, so that a quick test stays quick.
+        count = min(config.non_digits, max(10, len(images) // 6))
+        others = non_digit_training_set(count, config.seed, config.pen_path, writers, cache_dir)
+        images = np.concatenate([images, others])
+        labels = np.concatenate([labels, np.full(len(others), NOT_A_DIGIT, np.uint8)])
     return images, labels
+
+
+class DigitOrNotLoss(keras.losses.Loss):
+    """Cross-entropy on digits; on NOT_A_DIGIT drawings, ``weight`` times the cross-entropy with the even
+    spread over the ten digits (outlier exposure), so that the model is unsure of what is no digit."""
+
+    def __init__(self, weight: float = 0.5, name: str = "digit_or_not"):
+        super().__init__(name=name)
+        self.weight = weight
+
+    def call(self, labels, probabilities):
+        labels = keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        log_p = keras.ops.log(keras.ops.clip(probabilities, 1e-7, 1.0))  # (B, 10)
+        is_digit = labels < NOT_A_DIGIT
+        digit_loss = -keras.ops.sum(log_p * keras.ops.one_hot(keras.ops.minimum(labels, 9), 10), axis=1)
+        spread_loss = -keras.ops.mean(log_p, axis=1)
+        return keras.ops.where(is_digit, digit_loss, self.weight * spread_loss)
+
+
+class DigitAccuracy(keras.metrics.Metric):
+    """Accuracy over the digits of a batch only (a NOT_A_DIGIT drawing has no right answer to count)."""
+
+    def __init__(self, name: str = "accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.right = self.add_variable(shape=(), initializer="zeros", name="right")
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+    def update_state(self, labels, probabilities, sample_weight=None):
+        labels = keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        is_digit = keras.ops.cast(labels < NOT_A_DIGIT, "float32")
+        right = keras.ops.cast(keras.ops.argmax(probabilities, axis=1) == labels, "float32") * is_digit
+        self.right.assign_add(keras.ops.sum(right))
+        self.seen.assign_add(keras.ops.sum(is_digit))
+
+    def result(self):
+        return self.right / keras.ops.maximum(self.seen, 1.0)
+
+    def reset_state(self):
+        self.right.assign(0.0)
+        self.seen.assign(0.0)
 
 
 def split_validation(images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

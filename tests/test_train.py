@@ -25,7 +25,7 @@ def test_model_directory_has_everything(tiny_run):
     assert card["config"]["train_limit"] == 3000 and card["config"]["seed"] == 3
     assert card["epochs_run"] == len(card["history"]) == 3
     assert set(card["history"][0]) >= {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
-    assert card["train_images"] + card["validation_images"] == 3000
+    assert card["train_images"] + card["validation_images"] == 3000 + 3000 // 6  # and drawings that are no digit
     assert card["parameters"] == result.model.count_params()
     assert card["stopped_by_user"] is False
     assert json.loads((directory / EVALUATION_FILE).read_text())["accuracy"] == card["test"]["accuracy"]
@@ -85,7 +85,7 @@ def test_retraining_replaces_a_model_directory(mnist, tmp_path):
 
 
 def test_validation_split_is_seeded_and_disjoint(mnist):
-    config = TrainConfig(train_limit=1000)
+    config = TrainConfig(train_limit=1000, non_digits=0)
     (x_fit, _), (x_val, _) = split_validation(*training_images(mnist, config), config)
     (x_fit_again, _), _ = split_validation(*training_images(mnist, config), config)
     assert len(x_val) == round(1000 / 12) and len(x_fit) + len(x_val) == 1000
@@ -101,3 +101,27 @@ def test_validation_split_is_seeded_and_disjoint(mnist):
 def test_config_rejects_bad_values(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{field: value})
+
+
+def test_the_loss_asks_for_an_even_spread_on_drawings_that_are_no_digit():
+    from mnist_app.train import NOT_A_DIGIT, DigitAccuracy, DigitOrNotLoss
+
+    probabilities = np.array([[0.7, 0.1] + [0.025] * 8, [0.1] * 10, [0.7, 0.1] + [0.025] * 8], np.float32)
+    labels = np.array([0, NOT_A_DIGIT, NOT_A_DIGIT])
+    loss = DigitOrNotLoss(weight=0.5)
+    per_image = [float(loss(labels[i : i + 1], probabilities[i : i + 1])) for i in range(3)]
+    assert per_image[0] == pytest.approx(-np.log(0.7), rel=1e-4)  # a digit: the usual cross-entropy
+    assert per_image[1] == pytest.approx(0.5 * np.log(10), rel=1e-4)  # no digit, evenly spread: the least it can be
+    assert per_image[2] > per_image[1]  # no digit, but sure of a 0: more
+    accuracy = DigitAccuracy()
+    accuracy.update_state(np.array([0, 1, NOT_A_DIGIT]), probabilities)
+    assert float(accuracy.result()) == pytest.approx(0.5)  # the drawing that is no digit is not counted
+
+
+def test_drawings_that_are_no_digit_join_the_training_images(mnist):
+    from mnist_app.train import NOT_A_DIGIT
+
+    images, labels = training_images(mnist, TrainConfig(train_limit=600, non_digits=50))
+    assert len(images) == 650 and (labels == NOT_A_DIGIT).sum() == 50
+    images, labels = training_images(mnist, TrainConfig(train_limit=600, non_digits=0))
+    assert len(images) == 600 and labels.max() < NOT_A_DIGIT

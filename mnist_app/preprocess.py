@@ -217,6 +217,29 @@ def mnist_like(strength: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(box, move, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR, borderValue=0.0)
 
 
+def as_mnist_image(gray: np.ndarray) -> np.ndarray | None:
+    """A (28, 28) gray image already made as MNIST makes digits, bright on black; None for any other image.
+
+    MNIST-like means: 28x28, the ink's longer side 16 to 22 pixels (MNIST fits it to 20, anti-aliasing
+    blurs the edge) and its centre of mass within 2 pixels of (14, 14). Such an image is the model's
+    input as it is: cropping and refitting it again would only resample it.
+    """
+    if gray.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        return None
+    digit = 1.0 - gray if np.median(gray) > 0.5 else gray
+    digit = np.clip(digit - np.median(digit), 0, 1)
+    if digit.max() < MIN_CONTRAST:
+        return None
+    digit = digit / digit.max()
+    rows, columns = np.nonzero(digit > 0.2)
+    longer_side = max(np.ptp(rows), np.ptp(columns)) + 1
+    ys, xs = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE]
+    centre = np.array([(ys * digit).sum(), (xs * digit).sum()]) / digit.sum()
+    if not 16 <= longer_side <= 22 or np.abs(centre - CENTRE_OF_MASS).max() > 2:
+        return None
+    return digit.astype(np.float32)
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels of a binary ink mask: twice the area over the outline's length."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)

@@ -1,6 +1,11 @@
 """The one way from an image to digits, used by the pages and the CLI.
 
-    image (array, or a file through images.read_image) -> ink -> segments -> 28x28 inputs -> model -> Reading
+    image (array, or a file through images.read_image) -> ink -> candidate digits -> 28x28 inputs
+          -> model (one batch) -> calibrated probabilities -> the grouping that reads best -> Reading
+
+A reading knows how sure it is: probabilities are calibrated on writers held out of training (the
+model's temperature, see calibrate.py), a digit below UNCERTAIN_BELOW is flagged, and ink below
+NOT_A_DIGIT_BELOW is no digit at all (the model learned to be unsure of taps, letters and scribbles).
 """
 
 from __future__ import annotations
@@ -13,34 +18,38 @@ import cv2
 import numpy as np
 
 from mnist_app import segment
-from mnist_app.preprocess import find_ink, mnist_like, to_gray
+from mnist_app.preprocess import Ink, as_mnist_image, find_ink, mnist_like, to_gray
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
     from mnist_app.model import Predictor
 
-# Below this confidence a digit is flagged as uncertain. Chosen on canvas drawings of the 6 training
-# writers held out of training (benchmarks/recognition_accuracy.py --set tra --writers 25 26 27 28 29 30
-# --calibrate): it flags about 2% of answers and catches about half of the mistakes (README, "Figures").
-UNCERTAIN_BELOW = 0.80
+# Chosen with the shipped model on canvas drawings, paper photos and numbers of the 6 training writers
+# held out of training (benchmarks/recognition_accuracy.py --set tra --writers 25-30 --calibrate), and on
+# drawings of things that are not digits (benchmarks/not_digits.py): see the README, "Figures".
+UNCERTAIN_BELOW = 0.80  # a digit read less surely than this is flagged "not sure"
+NOT_A_DIGIT_BELOW = 0.40  # ink read less surely than this is not a digit at all
 
 
 @dataclass(frozen=True)
 class DigitReading:
-    """One digit read from an image."""
+    """One digit read from an image (or ink that was read and found to be no digit)."""
 
     digit: int
-    confidence: float  # the probability of ``digit``
-    probabilities: np.ndarray = field(repr=False)  # (10,) float32
+    confidence: float  # the calibrated probability of ``digit``
+    probabilities: np.ndarray = field(repr=False)  # (10,) float32, calibrated
     box: tuple[int, int, int, int]  # (x, y, width, height) in the original image
     crop: np.ndarray = field(repr=False)  # (h, w) float32 ink of this digit, cut out of the image
     model_input: np.ndarray = field(repr=False)  # (28, 28) float32 in [0, 1]: what the model saw
+    uncertain: bool = False  # below UNCERTAIN_BELOW, or a single digit whose ink looks like a number
+    line: int = 0  # the line of writing, from the top
 
     @property
-    def uncertain(self) -> bool:
-        return self.confidence < UNCERTAIN_BELOW
+    def not_a_digit(self) -> bool:
+        return self.confidence < NOT_A_DIGIT_BELOW
 
     def as_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 4), "box": list(self.box)}
+        return {"digit": self.digit, "confidence": round(self.confidence, 4), "uncertain": self.uncertain,
+                "box": list(self.box), "line": self.line}
 
 
 @dataclass(frozen=True)
@@ -49,40 +58,91 @@ class Reading:
 
     digits: tuple[DigitReading, ...]
     ink: np.ndarray = field(repr=False)  # (H, W) float32 in [0, 1]: the ink as found, bright on black
+    not_digits: tuple[DigitReading, ...] = ()  # ink that was read and is no digit (a letter, a tap...)
+    number: Reading | None = None  # one-digit mode: the ink read as a number, when it looks like one
+
+    @property
+    def lines(self) -> list[str]:
+        """The digits of each line of writing, top to bottom."""
+        lines: dict[int, str] = {}
+        for reading in self.digits:
+            lines[reading.line] = lines.get(reading.line, "") + str(reading.digit)
+        return [lines[number] for number in sorted(lines)]
 
     @property
     def text(self) -> str:
-        return "".join(str(reading.digit) for reading in self.digits)
+        """The digits read, a line of writing per line of text."""
+        return "\n".join(self.lines)
 
     @property
     def empty(self) -> bool:
+        """No digit was read (there may still be ink that is no digit)."""
         return not self.digits
 
 
 @dataclass(frozen=True)
-class _Prepared:
-    ink: np.ndarray
-    boxes: list[tuple[int, int, int, int]]
-    crops: list[np.ndarray]
-    inputs: list[np.ndarray]
+class _Plan:
+    """Everything before the model: the ink, and each candidate digit's segment, crop and 28x28 input."""
 
+    ink: Ink
+    whole: bool  # the first segment is all the ink, read as one digit
+    lines: list[segment.Line]
+    segments: list[segment.Segment] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+    inputs: list[np.ndarray] = field(default_factory=list)
 
-def prepare(image: np.ndarray, single: bool = True) -> _Prepared:
-    """Everything before the model: the ink, each digit's box and crop, and its 28x28 input."""
-    ink = find_ink(to_gray(image))
-    segments = segment.whole_image(ink) if single else segment.split_digits(ink)
-    boxes, crops, inputs = [], [], []
-    for part in segments:
+    def add(self, part: segment.Segment, mnist_image: np.ndarray | None = None) -> None:
+        for index, earlier in enumerate(self.segments):  # the same ink again (all the pieces of one line): reuse
+            if earlier.box == part.box and earlier.mask.sum() == part.mask.sum():
+                self.segments.append(part)
+                self.crops.append(self.crops[index])
+                self.inputs.append(self.inputs[index])
+                return
         x, y, width, height = part.box
         # Ink of this digit only: a neighbour reaching into the box is left out.
         keep = cv2.dilate(part.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        crop = np.where(keep, ink.strength[y : y + height, x : x + width], 0).astype(np.float32)
-        if crop.max() <= 0:
-            continue
-        boxes.append(part.box)
-        crops.append(crop)
-        inputs.append(mnist_like(crop))
-    return _Prepared(ink.strength, boxes, crops, inputs)
+        crop = np.where(keep, self.ink.strength[y : y + height, x : x + width], 0).astype(np.float32)
+        self.segments.append(part)
+        self.crops.append(crop)
+        self.inputs.append(mnist_image if mnist_image is not None else mnist_like(crop))
+
+
+def _plan(image: np.ndarray, single: bool) -> _Plan:
+    gray = to_gray(image)
+    ink = find_ink(gray)
+    whole = segment.whole_image(ink)
+    if not whole:
+        return _Plan(ink, False, [])
+    # An image already in MNIST's own form (28x28, the digit fitted and centred) is one digit, used as
+    # it is: rebuilding it would only blur it.
+    mnist_image = as_mnist_image(gray)
+    if mnist_image is not None:
+        plan = _Plan(ink, True, [])
+        plan.add(whole[0], mnist_image)
+        return plan
+    lines = segment.propose(ink)
+    several_pieces = len(lines) > 1 or lines[0].pieces > 1
+    if single or not several_pieces:
+        # All the ink as one digit; with several pieces, their candidates too, to tell a digit from a number.
+        plan = _Plan(ink, True, lines if several_pieces else [])
+        plan.add(whole[0])
+    else:
+        plan = _Plan(ink, False, lines)
+    for line in plan.lines:
+        for candidate in line.candidates:
+            plan.add(candidate.segment)
+    return plan
+
+
+def model_input(image: np.ndarray) -> np.ndarray | None:
+    """All the ink of ``image`` as one digit's (28, 28) float32 model input; None when there is no ink."""
+    ink = find_ink(to_gray(image))
+    whole = segment.whole_image(ink)
+    if not whole:
+        return None
+    plan = _Plan(ink, True, [])
+    plan.add(whole[0], as_mnist_image(to_gray(image)))
+    return plan.inputs[0]
 
 
 def recognize(image: np.ndarray, predictor: Predictor, single: bool = True) -> Reading:
@@ -91,31 +151,75 @@ def recognize(image: np.ndarray, predictor: Predictor, single: bool = True) -> R
 
 
 def recognize_many(images: list[np.ndarray], predictor: Predictor, single: bool = True) -> list[Reading]:
-    """Read several images, sending all their digits through the model together."""
-    prepared = [prepare(image, single) for image in images]
-    inputs = [digit for item in prepared for digit in item.inputs]
+    """Read several images, sending all their candidate digits through the model together."""
+    plans = [_plan(image, single) for image in images]
+    inputs = [item for plan in plans for item in plan.inputs]
     probabilities = predictor(np.stack(inputs)) if inputs else np.zeros((0, 10), np.float32)
+    probabilities = calibrated(probabilities, getattr(predictor, "temperature", 1.0))
     readings, start = [], 0
-    for item in prepared:
-        digits = []
-        for offset, (box, crop, model_input) in enumerate(zip(item.boxes, item.crops, item.inputs)):
-            row = probabilities[start + offset]
-            best = int(row.argmax())
-            digits.append(DigitReading(best, float(row[best]), row, box, crop, model_input))
-        start += len(item.inputs)
-        readings.append(Reading(tuple(digits), item.ink))
+    for plan in plans:
+        rows = probabilities[start : start + len(plan.inputs)]
+        start += len(plan.inputs)
+        readings.append(_read(plan, rows))
     return readings
 
 
+def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """(N, 10) probabilities softened (temperature > 1) or sharpened: softmax(log p / temperature)."""
+    if temperature == 1.0 or len(probabilities) == 0:
+        return probabilities
+    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _read(plan: _Plan, rows: np.ndarray) -> Reading:
+    """The plan's readings: the whole ink as one digit, or the best grouping of each line's candidates."""
+    def reading(index: int, uncertain: bool = False) -> DigitReading:
+        row = rows[index]
+        best = int(row.argmax())
+        part = plan.segments[index]
+        return DigitReading(best, float(row[best]), row, part.box, plan.crops[index], plan.inputs[index],
+                            uncertain or float(row[best]) < UNCERTAIN_BELOW, part.line)
+
+    scores = np.log(np.clip(rows.max(axis=1), 1e-12, 1.0)) if len(rows) else np.zeros(0)
+    grouped, offset = [], 1 if plan.whole else 0
+    for line in plan.lines:
+        chosen = segment.best_grouping(line, list(scores[offset : offset + len(line.candidates)]))
+        indices = {id(candidate): offset + i for i, candidate in enumerate(line.candidates)}
+        grouped.extend(reading(indices[id(candidate)]) for candidate in chosen)
+        offset += len(line.candidates)
+    if not plan.whole:
+        return _split(grouped, plan.ink.strength)
+    number = _split(grouped, plan.ink.strength) if grouped else None
+    looks_like_number = (
+        number is not None and len(number.digits) >= 2 and not number.not_digits
+        and not any(digit.uncertain for digit in number.digits)
+        and sum(np.log(d.confidence) for d in number.digits) > scores[0]
+    )
+    whole = reading(0, uncertain=looks_like_number)
+    hint = number if looks_like_number else None
+    if whole.not_a_digit:
+        return Reading((), plan.ink.strength, (whole,), hint)
+    return Reading((whole,), plan.ink.strength, (), hint)
+
+
+def _split(readings: list[DigitReading], ink: np.ndarray) -> Reading:
+    """A Reading of the digits among ``readings``; the others are kept as ink that is no digit."""
+    return Reading(tuple(r for r in readings if not r.not_a_digit), ink, tuple(r for r in readings if r.not_a_digit))
+
+
 def load_predictor(model_dir: str | Path) -> Predictor:
-    """The fast predictor of the model stored in ``model_dir``, traced and ready.
+    """The fast predictor of the model stored in ``model_dir``, traced and ready, with its calibration.
 
     One prediction on a blank image traces the compiled function now, so that the user's first
     digit does not wait for it.
     """
     from mnist_app.model import Predictor
-    from mnist_app.store import load_model_dir
+    from mnist_app.store import load_model_dir, read_card
 
-    predictor = Predictor(load_model_dir(model_dir))
+    card = read_card(model_dir)
+    predictor = Predictor(load_model_dir(model_dir), temperature=float((card.get("calibration") or {}).get("temperature", 1.0)))
     predictor(np.zeros((1, 28, 28), np.float32))
     return predictor

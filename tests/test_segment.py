@@ -1,15 +1,12 @@
 import cv2
 import numpy as np
-import pytest
 
-from mnist_app.pendigits import write_on_paper
 from mnist_app.preprocess import find_ink, to_gray
-from mnist_app.segment import split_digits, whole_image
+from mnist_app.segment import Candidate, Line, Segment, best_grouping, propose, whole_image
 
 
-
-def segments_of(image):
-    return split_digits(find_ink(to_gray(image)))
+def lines_of(image):
+    return propose(find_ink(to_gray(image)))
 
 
 def draw(lines, size=(200, 400), thickness=9):
@@ -19,63 +16,68 @@ def draw(lines, size=(200, 400), thickness=9):
     return canvas
 
 
-def test_a_five_whose_bar_does_not_touch_stays_one_digit():
+def spans(line):
+    return {(candidate.first, candidate.last) for candidate in line.candidates}
+
+
+def test_a_five_whose_bar_does_not_touch_can_be_read_whole():
     five = [((60, 60), (110, 60)),  # the bar, apart from the rest
             ((60, 75), (58, 110)), ((58, 110), (100, 110)), ((100, 110), (110, 140)), ((110, 140), (60, 160))]
-    segments = segments_of(draw(five))
-    assert len(segments) == 1
-    x, y, width, height = segments[0].box
+    (line,) = lines_of(draw(five))
+    assert line.pieces == 2 and spans(line) == {(0, 1), (1, 2), (0, 2)}
+    whole = next(c for c in line.candidates if (c.first, c.last) == (0, 2)).segment
+    x, y, width, height = whole.box
     assert x <= 56 and y <= 57 and x + width >= 113 and y + height >= 162
+    assert whole.mask.shape == (height, width) and whole.mask.any()
 
 
-def test_a_four_in_two_strokes_and_a_broken_seven():
-    four = [((60, 50), (40, 120)), ((40, 120), (100, 120)), ((85, 70), (85, 170))]  # the last stroke apart
+def test_pieces_far_apart_are_never_one_candidate():
+    four = [((60, 50), (40, 120)), ((40, 120), (100, 120)), ((85, 70), (85, 170))]
     seven = [((200, 50), (260, 50)), ((258, 62), (240, 100)), ((236, 112), (220, 170))]  # broken twice
-    segments = segments_of(draw(four + seven))
-    assert len(segments) == 2
+    (line,) = lines_of(draw(four + seven))
+    assert line.pieces == 4  # the 4, and the three pieces of the 7
+    assert (1, 4) in spans(line)  # the 7 whole
+    assert not any(c.first == 0 and c.last > 1 for c in line.candidates)  # nothing joins the 4 to the 7
 
 
-def test_touching_digits_are_cut_apart(mnist):
+def test_touching_digits_are_offered_cut_apart_and_whole(mnist):
     zero, one = mnist.x_test[3], mnist.x_test[2]  # a 0 and a 1
     canvas = np.zeros((200, 400), np.uint8)
-    big_zero, big_one = cv2.resize(zero, (140, 140)), cv2.resize(one, (140, 140))
-    canvas[30:170, 80:220] = big_zero
-    canvas[30:170, 165:305] = np.maximum(canvas[30:170, 165:305], big_one)  # overlapping boxes, touching ink
-    segments = segments_of(canvas)
-    assert len(segments) == 2
-    assert segments[0].box[0] < segments[1].box[0]
+    canvas[30:170, 80:220] = cv2.resize(zero, (140, 140))
+    canvas[30:170, 165:305] = np.maximum(canvas[30:170, 165:305], cv2.resize(one, (140, 140)))  # touching ink
+    (line,) = lines_of(canvas)
+    assert line.pieces >= 2 and (0, line.pieces) in spans(line)
+    lefts = [c.segment.box[0] for c in line.candidates if c.last == c.first + 1]
+    assert lefts == sorted(lefts)
 
 
-def test_reading_order_is_lines_then_left_to_right():
+def test_lines_are_found_top_to_bottom_and_read_left_to_right():
     canvas = np.zeros((400, 400), np.uint8)
     for x, y in [(300, 50), (50, 60), (180, 40), (60, 250), (250, 260)]:
         cv2.line(canvas, (x, y), (x + 10, y + 100), 255, 8)
-    boxes = [segment.box[:2] for segment in segments_of(canvas)]
-    assert [x for x, _ in boxes] == [46, 176, 296, 56, 246]
+    lines = lines_of(canvas)
+    assert [line.pieces for line in lines] == [3, 2]
+    firsts = [[c.segment.box[0] for c in line.candidates if c.last == c.first + 1] for line in lines]
+    assert firsts == [[46, 176, 296], [56, 246]]
+    assert {c.segment.line for c in lines[1].candidates} == {1}
 
 
 def test_whole_image_is_one_segment_and_blank_is_none():
     canvas = draw([((50, 50), (60, 150)), ((200, 50), (210, 150))])
     assert len(whole_image(find_ink(to_gray(canvas)))) == 1
     assert whole_image(find_ink(to_gray(np.zeros((50, 50))))) == []
-    assert split_digits(find_ink(to_gray(np.zeros((50, 50))))) == []
+    assert propose(find_ink(to_gray(np.zeros((50, 50))))) == []
 
 
-def iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    inter = max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
-    return inter / (aw * ah + bw * bh - inter)
-
-
-def test_photos_of_real_numbers_split_into_their_digits(training_writers):
-    pen_digits = training_writers
-    rng = np.random.default_rng(11)
-    right = 0
-    for _ in range(30):
-        start = int(rng.integers(len(pen_digits) - 6))
-        digits = pen_digits[start : start + int(rng.integers(3, 7))]
-        photo, boxes = write_on_paper(digits, rng)
-        found = [segment.box for segment in segments_of(photo)]
-        right += len(found) == len(boxes) and all(iou(f, b) > 0.5 for f, b in zip(found, boxes))
-    assert right >= 27
+def test_the_grouping_with_the_best_total_wins():
+    segment = Segment((0, 0, 1, 1), np.ones((1, 1), bool))
+    line = Line(3, tuple(Candidate(first, last, segment) for first, last in [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]))
+    log = np.log
+    # Pieces 0 and 1 read together far better than apart; piece 2 alone is a sure digit.
+    scores = [log(0.5), log(0.5), log(0.99), log(0.98), log(0.1)]
+    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 2), (2, 3)]
+    # Three sure pieces stay apart when reading two of them together is less sure than reading them apart.
+    scores = [log(0.99), log(0.99), log(0.99), log(0.9), log(0.9)]
+    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 1), (1, 2), (2, 3)]
+    scores = [log(0.99), log(0.6), log(0.6), log(0.9), log(0.9)]
+    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 1), (1, 3)]

@@ -86,8 +86,13 @@ def _to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
-def annotate(image: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str]) -> np.ndarray:
-    """A copy of ``image`` as RGB uint8 with each box outlined and its label written above it."""
+ACCENT_RGB = (255, 75, 75)
+
+
+def annotate(image: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str],
+             colours: list[tuple[int, int, int]] | None = None) -> np.ndarray:
+    """A copy of ``image`` as RGB uint8 with each box outlined and its label written above it, in the
+    accent colour or in ``colours`` (one RGB triple per box)."""
     import cv2  # only this helper draws
 
     if image.ndim == 2:
@@ -98,11 +103,12 @@ def annotate(image: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: 
     else:
         picture = image.copy()
     thickness = max(2, round(max(picture.shape[:2]) / 300))
-    for (x, y, width, height), label in zip(boxes, labels):
-        cv2.rectangle(picture, (x, y), (x + width, y + height), (255, 75, 75), thickness)
+    for index, ((x, y, width, height), label) in enumerate(zip(boxes, labels)):
+        colour = colours[index] if colours is not None else ACCENT_RGB
+        cv2.rectangle(picture, (x, y), (x + width, y + height), colour, thickness)
         scale = max(0.6, height / 90)
         (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y - text_height - 2 * thickness)
-        cv2.rectangle(picture, (x, top), (x + text_width + 2 * thickness, top + text_height + 2 * thickness), (255, 75, 75), -1)
+        cv2.rectangle(picture, (x, top), (x + text_width + 2 * thickness, top + text_height + 2 * thickness), colour, -1)
         cv2.putText(picture, label, (x + thickness, top + text_height + thickness), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
     return picture

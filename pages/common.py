@@ -16,7 +16,7 @@ from PIL import Image
 from mnist_app import store, versions
 from mnist_app.config import Paths
 from mnist_app.data import class_counts, load_mnist, mean_images
-from mnist_app.images import annotate
+from mnist_app.images import ACCENT_RGB, annotate
 from mnist_app.jobs import Trainer
 from mnist_app.model import Predictor, keep_keras_state_between_script_runs
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
@@ -115,13 +115,29 @@ def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
     st.image(picture, caption=caption)
 
 
+NOT_A_DIGIT_RGB = (127, 140, 154)  # the grey of the other bars: ink that was read and is no digit
+
+
+def ordinal(number: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 11 -> "11th"."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def digits_read_ui(image: np.ndarray, reading, caption: str | None = None, min_columns: int = 8) -> None:
     """Several digits read from ``image``: which are uncertain, the image with each digit's box and
-    value, and the 28x28 inputs the model saw with their predictions."""
-    uncertain = [str(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
+    value (and a grey box around ink that is no digit), and the 28x28 inputs the model saw."""
+    uncertain = [ordinal(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
     if uncertain:
-        st.warning(f"Not sure about digit {', '.join(uncertain)} (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
-    picture_ui(annotate(image, [d.box for d in reading.digits], [str(d.digit) for d in reading.digits]), caption=caption)
+        which = ", ".join(uncertain[:-1]) + (" and " if len(uncertain) > 1 else "") + uncertain[-1]
+        st.warning(f"Not sure about the {which} digit (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
+    if reading.not_digits:
+        count = len(reading.not_digits)
+        st.info(f"{count} mark{'s' if count > 1 else ''} in grey {'do' if count > 1 else 'does'} not look like a digit and "
+                f"{'are' if count > 1 else 'is'} left out.", icon=":material/block:")
+    marks = list(reading.digits) + list(reading.not_digits)
+    picture_ui(annotate(image, [d.box for d in marks], [str(d.digit) for d in reading.digits] + ["?"] * len(reading.not_digits),
+                        [ACCENT_RGB] * len(reading.digits) + [NOT_A_DIGIT_RGB] * len(reading.not_digits)), caption=caption)
     st.caption("What the model saw, digit by digit")
     for column, digit in zip(st.columns(max(len(reading.digits), min_columns)), reading.digits):
         with column:

@@ -45,16 +45,26 @@ if st.session_state.draw_clearing:
 reading = recognize(image, predictor, single=mode == "One digit") if image is not None else None
 
 with right:
-    if reading is None or reading.empty:
+    if reading is None or (reading.empty and not reading.not_digits and reading.number is None):
         st.info("Draw a digit on the black square: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
     elif mode == "One digit":
-        digit = reading.digits[0]
-        st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off")
-        if digit.uncertain:
-            st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars below?", icon=":material/help:")
+        if reading.number is not None:
+            st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" above to read each digit.",
+                    icon=":material/pin:")
+        if reading.empty:
+            digit = reading.not_digits[0]
+            st.metric("Prediction", "?", "not a digit", delta_color="off", delta_arrow="off")
+            st.warning("That does not look like a digit. Draw one digit, 0 to 9, as large as you like.", icon=":material/block:")
+        else:
+            digit = reading.digits[0]
+            st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off")
+            if digit.uncertain and reading.number is None:
+                st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars below?", icon=":material/help:")
         st.plotly_chart(probabilities_figure(digit.probabilities), key="draw_probabilities", config={"displayModeBar": False})
         st.caption("What the model sees: your drawing as MNIST would have it, 28x28 pixels")
         pixels_ui(digit.model_input)
     else:
-        st.metric("Prediction", reading.text, f"{len(reading.digits)} digits", delta_color="off", delta_arrow="off")
+        count = len(reading.digits)
+        st.metric("Prediction", reading.text.replace("\n", " / ") or "?", f"{count} digit{'' if count == 1 else 's'}",
+                  delta_color="off", delta_arrow="off")
         digits_read_ui(image, reading, min_columns=6)

@@ -46,10 +46,22 @@ except ImageError as error:
     st.stop()
 
 reading = recognize(image, active_model().predictor, single=mode == "One digit")
-if reading.empty:
-    st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
-    picture_ui(image, caption=shown_name(upload.name))
+if reading.empty and reading.number is None:
+    if reading.not_digits:
+        st.warning("What is written here does not look like digits.", icon=":material/block:")
+        digits_read_ui(image, reading, caption=shown_name(upload.name))
+    else:
+        st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
+        picture_ui(image, caption=shown_name(upload.name))
     st.stop()
+if reading.number is not None:
+    st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" to read each digit.", icon=":material/pin:")
+    if reading.empty:
+        digits_read_ui(image, reading, caption=shown_name(upload.name))
+        st.stop()
 
-st.metric("Read", reading.text, f"{len(reading.digits)} digit{'s' if len(reading.digits) > 1 else ''}", delta_color="off", delta_arrow="off")
+count = len(reading.digits)
+lines = reading.lines
+st.metric("Read", " / ".join(lines), f"{count} digit{'' if count == 1 else 's'}" + (f" on {len(lines)} lines" if len(lines) > 1 else ""),
+          delta_color="off", delta_arrow="off")
 digits_read_ui(image, reading, caption=shown_name(upload.name))

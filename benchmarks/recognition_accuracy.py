@@ -42,23 +42,25 @@ def plain_resize(image: np.ndarray) -> np.ndarray:
 
 
 def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tuple[np.ndarray, float, np.ndarray, float]:
-    """(right per image, baseline accuracy, (confidence, right, flagged) per image, ms per image)."""
+    """(right per image, baseline accuracy, (confidence, right, flagged, read as no digit) per image, ms per image)."""
     started = time.perf_counter()
     readings = recognize_many(images, predictor, single=single)
     elapsed = (time.perf_counter() - started) * 1000 / len(images)
     correct = np.array([r.text == str(label) for r, label in zip(readings, labels)])
     confidences = np.array([r.digits[0].confidence if len(r.digits) == 1 else 0.0 for r in readings])
     flagged = np.array([len(r.digits) != 1 or r.digits[0].uncertain for r in readings])
+    rejected = np.array([r.empty and bool(r.not_digits) for r in readings])
     baseline = predictor(np.stack([plain_resize(image) for image in images])).argmax(axis=1)
-    return correct, (baseline == labels).mean(), np.stack([confidences, correct, flagged]), elapsed
+    return correct, (baseline == labels).mean(), np.stack([confidences, correct, flagged, rejected]), elapsed
 
 
 def flags_summary(scores: np.ndarray) -> str:
     """The share of answers flagged (not sure, or no digit), and the share of the mistakes among them."""
-    _, correct, flagged = scores.astype(float)
+    _, correct, flagged, rejected = scores.astype(float)
     wrong = correct == 0
     caught = (flagged[wrong] == 1).mean() if wrong.any() else float("nan")
-    return f"flagged {flagged.mean():.1%} of answers, {caught:.0%} of the {int(wrong.sum())} mistakes"
+    return (f"flagged {flagged.mean():.1%} of answers, {caught:.0%} of the {int(wrong.sum())} mistakes"
+            f" ({rejected.mean():.1%} read as no digit)")
 
 
 def numbers_accuracy(digits, predictor, count: int, rng) -> tuple[float, float, float]:
@@ -87,7 +89,7 @@ def numbers_accuracy(digits, predictor, count: int, rng) -> tuple[float, float, 
 
 
 def print_calibration(scores: np.ndarray) -> None:
-    confidences, correct, _ = scores
+    confidences, correct = scores[:2]
     correct = correct.astype(bool)
     print(f"\n{'threshold':>9} {'flagged':>8} {'acc. of the rest':>17} {'errors caught':>14}")
     errors = max(1, int((~correct).sum()))

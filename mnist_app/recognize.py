@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images st
 # drawings of things that are not digits (benchmarks/not_digits.py): see the README, "Figures".
 UNCERTAIN_BELOW = 0.80  # a digit read less surely than this is flagged "not sure"
 NOT_A_DIGIT_BELOW = 0.40  # ink read less surely than this is not a digit at all
+NO_DIGIT_WEIGHT = 0.5  # in number mode, how likely a mark is no digit against being one (see _read)
 
 
 @dataclass(frozen=True)
@@ -183,12 +184,16 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
         return DigitReading(best, float(row[best]), row, part.box, plan.crops[index], plan.inputs[index],
                             uncertain or float(row[best]) < UNCERTAIN_BELOW, part.line)
 
-    scores = np.log(np.clip(rows.max(axis=1), 1e-12, 1.0)) if len(rows) else np.zeros(0)
+    # A candidate scores as a digit with its reading's probability p or, under NOT_A_DIGIT_BELOW, as no
+    # digit with NO_DIGIT_WEIGHT * (1 - p) if that is more: so a letter is not cut into pieces that each
+    # look like a 1, while a digit read unsurely is still more likely a digit than a stray mark.
+    sure = rows.max(axis=1) if len(rows) else np.zeros(0)
+    no_digit = np.where(sure < NOT_A_DIGIT_BELOW, NO_DIGIT_WEIGHT * (1 - sure), 0.0)
+    scores = np.log(np.clip(np.maximum(sure, no_digit), 1e-12, 1.0))
     grouped, offset = [], 1 if plan.whole else 0
     for line in plan.lines:
         chosen = segment.best_grouping(line, list(scores[offset : offset + len(line.candidates)]))
-        indices = {id(candidate): offset + i for i, candidate in enumerate(line.candidates)}
-        grouped.extend(reading(indices[id(candidate)]) for candidate in chosen)
+        grouped.extend(reading(offset + index) for index in chosen)
         offset += len(line.candidates)
     if not plan.whole:
         return _split(grouped, plan.ink.strength)
@@ -196,7 +201,7 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
     looks_like_number = (
         number is not None and len(number.digits) >= 2 and not number.not_digits
         and not any(digit.uncertain for digit in number.digits)
-        and sum(np.log(d.confidence) for d in number.digits) > scores[0]
+        and sum(np.log(d.confidence) for d in number.digits) > np.log(sure[0])
     )
     whole = reading(0, uncertain=looks_like_number)
     hint = number if looks_like_number else None

@@ -79,8 +79,8 @@ def propose(ink: Ink) -> list[Line]:
     return [_line_candidates(line, number) for number, line in enumerate(_lines(pieces))]
 
 
-def best_grouping(line: Line, scores: list[float]) -> list[Candidate]:
-    """The candidates that cover the line's pieces once each with the highest total score.
+def best_grouping(line: Line, scores: list[float]) -> list[int]:
+    """The indices of the candidates that cover the line's pieces once each with the highest total score.
 
     ``scores`` are the log-probabilities of each candidate's reading, so the total is the log of the
     joint probability of the readings. (A cost or a bonus per digit was tried on writers held out of
@@ -96,9 +96,8 @@ def best_grouping(line: Line, scores: list[float]) -> list[Candidate]:
                     best[end], choice[end] = total, index
     chosen, end = [], line.pieces
     while end > 0:
-        candidate = line.candidates[choice[end]]
-        chosen.append(candidate)
-        end = candidate.first
+        chosen.append(choice[end])
+        end = line.candidates[choice[end]].first
     return chosen[::-1]
 
 

@@ -98,3 +98,31 @@ def test_predict_cli_reads_a_number_and_prints_a_table(mnist, tmp_path, capsys):
     path.write_bytes(png_bytes(number))
     assert main(["predict", str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: 217 ")
+
+
+def test_predict_json_says_how_sure_and_what_is_no_digit(tmp_path, capsys):
+    import cv2
+
+    from mnist_app.cli import main
+
+    dash = np.zeros((280, 280), np.uint8)
+    cv2.line(dash, (60, 140), (220, 150), 255, 18, cv2.LINE_AA)
+    (tmp_path / "dash.png").write_bytes(png_bytes(dash))
+    assert main(["predict", "--json", "--single", str(tmp_path / "dash.png")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["text"] == "" and record["digits"] == []  # a dash is no digit
+    assert len(record["not_digits"]) == 1 and record["not_digits"][0]["box"][2] > 150
+    assert set(record) == {"path", "text", "digits", "not_digits"}
+
+
+def test_predict_json_gives_each_digit_its_uncertain_flag_and_line(mnist, tmp_path, capsys):
+    from mnist_app.cli import main
+    from mnist_app.recognize import UNCERTAIN_BELOW
+
+    number = np.hstack([digit_image(mnist, index, scale=6) for index in (1, 2, 0)])  # 2, 1, 7
+    (tmp_path / "number.png").write_bytes(png_bytes(number))
+    assert main(["predict", "--json", str(tmp_path / "number.png")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["text"] == "217"
+    for digit in record["digits"]:
+        assert digit["uncertain"] == (digit["confidence"] < UNCERTAIN_BELOW) and digit["line"] == 0

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mnist_app.preprocess import find_ink, mnist_like, stroke_width, to_gray
-from mnist_app.recognize import prepare
+from mnist_app.recognize import model_input
 
 
 def paste(digit: np.ndarray, canvas_size: int, scale: float, x: int, y: int) -> np.ndarray:
@@ -28,7 +28,7 @@ def centre_of_mass(image: np.ndarray) -> np.ndarray:
 def test_mnist_digit_pasted_anywhere_comes_back(mnist, index, scale, x, y):
     original = mnist.x_test[index].astype(np.float32) / 255
     canvas = paste(mnist.x_test[index], 400, scale, x, y)
-    result = prepare(canvas).inputs[0]
+    result = model_input(canvas)
     assert result.shape == (28, 28) and result.dtype == np.float32
     assert np.abs(centre_of_mass(result) - centre_of_mass(original)).max() < 0.6
     assert np.corrcoef(result.ravel(), original.ravel())[0, 1] > 0.85
@@ -61,14 +61,14 @@ def test_to_gray_rejects_what_is_not_an_image(shape):
 
 def test_polarity_dark_ink_on_paper_equals_bright_ink_on_black(mnist):
     canvas = paste(mnist.x_test[3], 280, 5, 60, 70)
-    on_black = prepare(canvas).inputs[0]
-    on_paper = prepare(255 - canvas).inputs[0]
+    on_black = model_input(canvas)
+    on_paper = model_input(255 - canvas)
     np.testing.assert_allclose(on_paper, on_black, atol=0.02)
 
 
 def test_blank_images_have_no_digit():
     for image in (np.zeros((280, 280)), np.full((100, 300, 3), 255, np.uint8), np.full((60, 60), 0.5)):
-        assert prepare(image).inputs == []
+        assert model_input(image) is None
 
 
 def test_uneven_light_is_flattened(mnist):
@@ -116,11 +116,10 @@ image_arrays = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(image=image_arrays)
 def test_any_image_array_gives_valid_inputs(image):
-    prepared = prepare(image, single=True)
-    for model_input in prepared.inputs:
-        assert model_input.shape == (28, 28) and model_input.dtype == np.float32
-        assert np.isfinite(model_input).all() and model_input.min() >= 0 and model_input.max() <= 1
-    assert len(prepared.inputs) <= 1
+    digit = model_input(image)
+    if digit is not None:
+        assert digit.shape == (28, 28) and digit.dtype == np.float32
+        assert np.isfinite(digit).all() and digit.min() >= 0 and digit.max() <= 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -129,7 +128,7 @@ def test_odd_shapes_give_a_clear_error(shape):
     image = np.zeros(shape, np.uint8)
     valid = len(shape) == 3 and shape[0] > 0 and shape[1] > 0 and shape[2] in (1, 3, 4)
     if valid:
-        prepare(image)
+        model_input(image)
     else:
         with pytest.raises(ValueError, match="expected an image of shape|the image is empty"):
-            prepare(image)
+            model_input(image)

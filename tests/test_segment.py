@@ -73,11 +73,15 @@ def test_the_grouping_with_the_best_total_wins():
     segment = Segment((0, 0, 1, 1), np.ones((1, 1), bool))
     line = Line(3, tuple(Candidate(first, last, segment) for first, last in [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]))
     log = np.log
+
+    def spans_of(chosen):
+        return [(line.candidates[i].first, line.candidates[i].last) for i in chosen]
+
     # Pieces 0 and 1 read together far better than apart; piece 2 alone is a sure digit.
     scores = [log(0.5), log(0.5), log(0.99), log(0.98), log(0.1)]
-    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 2), (2, 3)]
+    assert spans_of(best_grouping(line, scores)) == [(0, 2), (2, 3)]
     # Three sure pieces stay apart when reading two of them together is less sure than reading them apart.
     scores = [log(0.99), log(0.99), log(0.99), log(0.9), log(0.9)]
-    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 1), (1, 2), (2, 3)]
+    assert spans_of(best_grouping(line, scores)) == [(0, 1), (1, 2), (2, 3)]
     scores = [log(0.99), log(0.6), log(0.6), log(0.9), log(0.9)]
-    assert [(c.first, c.last) for c in best_grouping(line, scores)] == [(0, 1), (1, 3)]
+    assert spans_of(best_grouping(line, scores)) == [(0, 1), (1, 3)]

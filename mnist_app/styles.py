@@ -119,8 +119,9 @@ def open_four(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
     return tuple(np.concatenate([upright, stroke[corner + 1 :]]) if i == index else s for i, s in enumerate(strokes))
 
 
-def _nine_tail(strokes: Strokes) -> tuple[int, float] | None:
-    """Where the tail of a 9 begins in its last stroke (after its last point in the upper half), and the height."""
+def _retail_nine(strokes: Strokes, rng: np.random.Generator, tail: Callable) -> Strokes | None:
+    """The 9 with the tail of its last stroke (after its last point in the upper half) replaced by
+    ``tail(begin, bottom, height, rng)``; None when the 9 has no tail going down from its loop."""
     _, top, _, height = _box(strokes)
     stroke = strokes[-1]
     upper = np.flatnonzero(stroke[:, 1] < top + 0.5 * height)
@@ -129,31 +130,28 @@ def _nine_tail(strokes: Strokes) -> tuple[int, float] | None:
     start = int(upper[-1])
     if stroke[-1, 1] - stroke[start, 1] < 0.3 * height:
         return None
-    return start, height
+    new_tail = tail(stroke[start], stroke[-1], height, rng).astype(np.float32)
+    return (*strokes[:-1], np.concatenate([stroke[:start], new_tail]))
 
 
-def straight_nine(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
-    tail = _nine_tail(strokes)
-    if tail is None:
-        return None
-    start, height = tail
-    stroke = strokes[-1]
-    end = stroke[-1] + (rng.uniform(-0.08, 0.08) * height, 0)
-    return (*strokes[:-1], np.concatenate([stroke[:start], _line(stroke[start], end)]))
+def _straight_tail(begin, bottom, height, rng):
+    return _line(begin, bottom + (rng.uniform(-0.08, 0.08) * height, 0))
 
 
-def curved_nine(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
-    tail = _nine_tail(strokes)
-    if tail is None:
-        return None
-    start, height = tail
-    stroke = strokes[-1]
-    begin, bottom = stroke[start], stroke[-1]
+def _hooked_tail(begin, bottom, height, rng):
+    """A quadratic Bézier from the loop down to the bottom, then hooking back to the left."""
     end = bottom + (-rng.uniform(0.2, 0.45) * height, -rng.uniform(0.0, 0.1) * height)
     control = bottom + (0.05 * height, 0.08 * height)
     steps = np.linspace(0, 1, 12, dtype=np.float32)[:, np.newaxis]
-    hook = (1 - steps) ** 2 * begin + 2 * (1 - steps) * steps * control + steps**2 * end  # quadratic Bézier
-    return (*strokes[:-1], np.concatenate([stroke[:start], hook.astype(np.float32)]))
+    return (1 - steps) ** 2 * begin + 2 * (1 - steps) * steps * control + steps**2 * end
+
+
+def straight_nine(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
+    return _retail_nine(strokes, rng, _straight_tail)
+
+
+def curved_nine(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
+    return _retail_nine(strokes, rng, _hooked_tail)
 
 
 Convention = Callable[[Strokes, np.random.Generator], "Strokes | None"]

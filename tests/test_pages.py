@@ -84,6 +84,27 @@ def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
     assert len(test.get("plotly_chart")) == 1 and len(test.get("image")) == 1
 
 
+def test_draw_page_says_plainly_when_it_is_no_digit(canvas, mnist):
+    import cv2
+
+    rgba = canvas_image()
+    cv2.line(rgba, (50, 140), (230, 150), (255, 255, 255, 255), 20, cv2.LINE_AA)  # a dash
+    canvas.drawing = rgba
+    test = app()
+    assert test.main.metric[0].value == "?" and "does not look like a digit" in test.warning[0].value
+    assert len(test.get("plotly_chart")) == 1  # the probabilities still show, all of them low
+
+
+def test_draw_page_says_when_one_digit_mode_sees_a_number(canvas, mnist, pen_digits):
+    from mnist_app.pendigits import PenDigit
+
+    four, two = next(d for d in pen_digits if d.label == 4), next(d for d in pen_digits if d.label == 2)
+    strokes = (*four.strokes, *(stroke + np.float32([400, 0]) for stroke in two.strokes))
+    canvas.drawing = canvas_image(PenDigit(-1, 0, strokes))
+    test = app()
+    assert "This looks like a number, **42**" in test.info[0].value
+
+
 def test_clear_empties_the_same_canvas_and_shows_no_stale_prediction(canvas, mnist, pen_digits):
     drawn = canvas_image(next(d for d in pen_digits if d.label == 7))
     canvas.drawing = drawn

@@ -3,7 +3,8 @@
     python benchmarks/draw_latency.py [--strokes N]
 
 1. recognition: PNG bytes of a 280x280 canvas (what the canvas component sends) -> decoded array ->
-   recognize() (preprocessing and the model), median and 95th percentile over N drawings;
+   recognize() (preprocessing and the model), median and 95th percentile over N drawings; and the
+   same from the decoded array (what the component hands the page);
 2. page rerun: the Draw page's script alone (bare mode), and the whole app run by Streamlit's AppTest
    with a new drawing each time and with an empty canvas (the difference is the drawing's share; the
    rest is AppTest's and Streamlit's fixed cost). The canvas component is replaced by its result.
@@ -62,6 +63,13 @@ def main() -> None:
         recognize(np.asarray(Image.open(io.BytesIO(png))), predictor)
         times.append((time.perf_counter() - started) * 1000)
     print(f"canvas result -> prediction (decode, preprocess, model): {summary(times)}")
+    arrays = [np.asarray(Image.open(io.BytesIO(png))) for png in drawings]
+    times = []
+    for array in arrays:
+        started = time.perf_counter()
+        recognize(array, predictor)
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"canvas array -> prediction (preprocess, model):          {summary(times)}")
 
     from streamlit.testing.v1 import AppTest
 

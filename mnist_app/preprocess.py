@@ -183,8 +183,10 @@ def _remove_specks(mask: np.ndarray) -> np.ndarray:
     if count <= 1:
         return mask
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= max(MIN_INK_PIXELS / 2, 0.03 * areas.max())) + 1
-    return np.isin(labels, keep)
+    keep = areas >= max(MIN_INK_PIXELS / 2, 0.03 * areas.max())
+    if keep.all():
+        return mask
+    return np.concatenate([[False], keep])[labels]  # a lookup per pixel: label -> kept
 
 
 def mnist_like(strength: np.ndarray) -> np.ndarray:

@@ -108,15 +108,22 @@ class _Plan:
         self.inputs.append(mnist_image if mnist_image is not None else mnist_like(crop))
 
 
-def _plan(image: np.ndarray, single: bool) -> _Plan:
+def _ink_of(image: np.ndarray) -> tuple[Ink, np.ndarray | None]:
+    """The ink of an image, and the image itself when it already is in MNIST's form (28x28, the digit
+    fitted and centred): such an image is one digit, used as it is, since rebuilding it would only blur
+    it, and its faint strokes are ink even where the general rules for photos would call them noise."""
     gray = to_gray(image)
-    ink = find_ink(gray)
+    mnist_image = as_mnist_image(gray)
+    if mnist_image is not None:
+        return Ink(mnist_image, mnist_image > 0.2), mnist_image
+    return find_ink(gray), None
+
+
+def _plan(image: np.ndarray, single: bool) -> _Plan:
+    ink, mnist_image = _ink_of(image)
     whole = segment.whole_image(ink)
     if not whole:
         return _Plan(ink, False, [])
-    # An image already in MNIST's own form (28x28, the digit fitted and centred) is one digit, used as
-    # it is: rebuilding it would only blur it.
-    mnist_image = as_mnist_image(gray)
     if mnist_image is not None:
         plan = _Plan(ink, True, [])
         plan.add(whole[0], mnist_image)
@@ -137,12 +144,12 @@ def _plan(image: np.ndarray, single: bool) -> _Plan:
 
 def model_input(image: np.ndarray) -> np.ndarray | None:
     """All the ink of ``image`` as one digit's (28, 28) float32 model input; None when there is no ink."""
-    ink = find_ink(to_gray(image))
+    ink, mnist_image = _ink_of(image)
     whole = segment.whole_image(ink)
     if not whole:
         return None
     plan = _Plan(ink, True, [])
-    plan.add(whole[0], as_mnist_image(to_gray(image)))
+    plan.add(whole[0], mnist_image)
     return plan.inputs[0]
 
 
@@ -200,7 +207,6 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
     number = _split(grouped, plan.ink.strength) if grouped else None
     looks_like_number = (
         number is not None and len(number.digits) >= 2 and not number.not_digits
-        and not any(digit.uncertain for digit in number.digits)
         and sum(np.log(d.confidence) for d in number.digits) > np.log(sure[0])
     )
     whole = reading(0, uncertain=looks_like_number)

@@ -144,9 +144,9 @@ def digits_read_ui(image: np.ndarray, reading, caption: str | None = None, min_c
             pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")
 
 
-def probabilities_figure(probabilities: np.ndarray, height: int = 260) -> go.Figure:
-    """A bar per digit, the most likely one in the accent colour."""
-    best = int(np.argmax(probabilities))
+def probabilities_figure(probabilities: np.ndarray, height: int = 260, highlight: bool = True) -> go.Figure:
+    """A bar per digit, the most likely one in the accent colour (unless ``highlight`` is off: no digit)."""
+    best = int(np.argmax(probabilities)) if highlight else -1
     figure = go.Figure(
         go.Bar(
             x=[str(digit) for digit in range(10)],

@@ -60,7 +60,8 @@ with right:
             st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off")
             if digit.uncertain and reading.number is None:
                 st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars below?", icon=":material/help:")
-        st.plotly_chart(probabilities_figure(digit.probabilities), key="draw_probabilities", config={"displayModeBar": False})
+        st.plotly_chart(probabilities_figure(digit.probabilities, highlight=not reading.empty), key="draw_probabilities",
+                        config={"displayModeBar": False})
         st.caption("What the model sees: your drawing as MNIST would have it, 28x28 pixels")
         pixels_ui(digit.model_input)
     else:

@@ -117,7 +117,7 @@ def _settings_ui() -> None:
                "crossed sevens...)" if defaults.pen_path else "only (set PENDIGITS_PATH to add the pen-drawn digits)")
         st.caption(f"Trains on MNIST {pen}, and against {defaults.non_digits:,} drawings that are no digit (taps, "
                    f"scribbles, letters), so that it can say \"not a digit\". The defaults repeat the shipped model's data and augmentation in {RETRAIN_EPOCHS} "
-                   "epochs instead of 40: 4 to 5 minutes on 2 cores (99.4% on the test set), during which the app answers more slowly.")
+                   "epochs instead of 40: 6 to 9 minutes on 2 cores (99.35% on the test set), during which the app answers more slowly.")
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:

@@ -51,6 +51,27 @@ def test_draw_a_seven_then_a_three_then_clear(page, server_url, writers, screens
     assert metric_value(page, "Prediction") == "3"
 
 
+def test_a_dash_is_no_digit_and_a_slashed_zero_is_a_zero(page, server_url, writers, screenshots):
+    from mnist_app.styles import apply_convention
+
+    page.goto(server_url)
+    page.get_by_text("Draw a digit on the black square").wait_for()
+    draw_digit(page, (np.array([[0, 100], [400, 110]], np.float32),), height=6)  # a dash, 240 px long
+    page.get_by_text("That does not look like a digit").wait_for()
+    assert metric_value(page, "Prediction") == "?"
+    page.locator('[data-testid="stPlotlyChart"] .main-svg .bars').first.wait_for()  # every bar low
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
+    page.screenshot(path=screenshots / "draw-not-a-digit.png", full_page=True)
+
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit on the black square").wait_for()
+    wait_until_idle(page)
+    zero = next(d for d in writers if d.label == 0 and len(d.strokes) == 1)
+    draw_digit(page, apply_convention("slashed zero", zero.strokes, np.random.default_rng(0)))
+    page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
+    assert metric_value(page, "Prediction") == "0"
+
+
 def test_upload_a_photo_of_a_number(page, server_url, writers, tmp_path, screenshots):
     import cv2
 

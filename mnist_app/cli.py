@@ -310,7 +310,7 @@ def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None
     else:
         details = ", ".join(f"{d.digit} {d.confidence:.0%}{' (uncertain)' if d.uncertain else ''}" for d in reading.digits)
         hint = f"  (it looks like the number {reading.number.text})" if reading.number else ""
-        print(f"{path}: {reading.text.replace(chr(10), ' / ')}    [{details}]{hint}", flush=True)
+        print(f"{path}: {' / '.join(reading.lines)}    [{details}]{hint}", flush=True)
 
 
 class _TerminalProgress:

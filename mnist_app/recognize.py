@@ -95,12 +95,12 @@ class _Plan:
     inputs: list[np.ndarray] = field(default_factory=list)
 
     def add(self, part: segment.Segment, mnist_image: np.ndarray | None = None) -> None:
-        for index, earlier in enumerate(self.segments):  # the same ink again (all the pieces of one line): reuse
-            if earlier.box == part.box and earlier.mask.sum() == part.mask.sum():
-                self.segments.append(part)
-                self.crops.append(self.crops[index])
-                self.inputs.append(self.inputs[index])
-                return
+        if self.whole and self.segments and self._same_ink(self.segments[0], part):
+            # All the pieces of a line together are the whole ink again: its input is already made.
+            self.segments.append(part)
+            self.crops.append(self.crops[0])
+            self.inputs.append(self.inputs[0])
+            return
         x, y, width, height = part.box
         # Ink of this digit only: a neighbour reaching into the box is left out.
         keep = cv2.dilate(part.mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -108,6 +108,10 @@ class _Plan:
         self.segments.append(part)
         self.crops.append(crop)
         self.inputs.append(mnist_image if mnist_image is not None else mnist_like(crop))
+
+    @staticmethod
+    def _same_ink(first: segment.Segment, second: segment.Segment) -> bool:
+        return first.box == second.box and first.mask.sum() == second.mask.sum()
 
 
 def _ink_of(image: np.ndarray) -> tuple[Ink, np.ndarray | None]:
@@ -165,7 +169,7 @@ def recognize_many(images: list[np.ndarray], predictor: Predictor, single: bool 
     plans = [_plan(image, single) for image in images]
     inputs = [item for plan in plans for item in plan.inputs]
     probabilities = predictor(np.stack(inputs)) if inputs else np.zeros((0, 10), np.float32)
-    probabilities = calibrated(probabilities, getattr(predictor, "temperature", 1.0))
+    probabilities = calibrated(probabilities, predictor.temperature)
     readings, start = [], 0
     for plan in plans:
         rows = probabilities[start : start + len(plan.inputs)]

@@ -66,6 +66,6 @@ with right:
         pixels_ui(digit.model_input)
     else:
         count = len(reading.digits)
-        st.metric("Prediction", reading.text.replace("\n", " / ") or "?", f"{count} digit{'' if count == 1 else 's'}",
+        st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",
                   delta_color="off", delta_arrow="off")
         digits_read_ui(image, reading, min_columns=6)

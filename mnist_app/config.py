@@ -29,6 +29,7 @@ class Paths:
     # A local copy of MNIST in Keras's .npz layout; None means Keras's own downloading loader.
     mnist_path: Path | None = None
     # Pen-drawn digits (pendigits-orig.tra) for retraining as the shipped model was; None trains on MNIST only.
+    # From the environment: PENDIGITS_PATH's file, else the copy Keras's downloader keeps (pen_download_path).
     pen_path: Path | None = None
 
     @property
@@ -38,11 +39,17 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
-        """Paths with MNIST_PATH, PENDIGITS_PATH and RUNS_DIR taken from the environment when set."""
+        """Paths with MNIST_PATH, PENDIGITS_PATH and RUNS_DIR taken from the environment when set.
+
+        PENDIGITS_PATH names a local pendigits-orig.tra; unset, the pen-drawn digits are the copy that
+        data.pen_digits_file downloads from UCI into Keras's cache when a retrain first needs them (as
+        Keras does for MNIST); ``none`` trains on MNIST alone.
+        """
         runs_dir = _env_path("RUNS_DIR")
+        pen_setting = os.environ.get("PENDIGITS_PATH", "").strip()
         return cls(
             mnist_path=_env_path("MNIST_PATH"),
-            pen_path=_env_path("PENDIGITS_PATH"),
+            pen_path=None if pen_setting.lower() == "none" else _env_path("PENDIGITS_PATH") or pen_download_path(),
             **({"runs_dir": runs_dir} if runs_dir else {}),
         )
 
@@ -75,6 +82,20 @@ class RetrainAccess:
             raise ValueError(f"RETRAINING must be on or off, got {os.environ['RETRAINING']!r}")
         password = os.environ.get("RETRAIN_PASSWORD", "")
         return cls(enabled=switch == "on", password=password if password.strip() else None)
+
+
+def pen_download_path() -> Path:
+    """Where the downloaded pen-drawn digits are kept: Keras's cache, beside MNIST's download.
+
+    That is KERAS_HOME, else ~/.keras (/tmp/.keras when the home folder is read-only), as
+    keras.utils.get_file chooses it, then datasets/pendigits/pendigits-orig.tra. Found here without
+    importing Keras, which takes seconds: the Training page asks on every run of its script.
+    """
+    keras_home = os.environ.get("KERAS_HOME")
+    if keras_home is None:
+        home = Path("~").expanduser()
+        keras_home = (home if os.access(home, os.W_OK) else Path("/tmp")) / ".keras"
+    return Path(keras_home).expanduser().resolve() / "datasets" / "pendigits" / "pendigits-orig.tra"
 
 
 def _env_path(name: str) -> Path | None:

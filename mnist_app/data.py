@@ -1,20 +1,53 @@
-"""Loading MNIST: Keras's own downloader, or a local .npz in the same layout named by MNIST_PATH."""
+"""The data sets, each through Keras's downloader (checked, cached) or from a local copy the environment names.
+
+MNIST: ``keras.datasets.mnist.load_data()``, or the .npz named by MNIST_PATH. The pen-drawn digits
+(UCI's pendigits-orig.tra): UCI's archive through ``keras.utils.get_file``, or the file named by
+PENDIGITS_PATH; they are fetched when a retrain first needs them, never at import or on a page load.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import unlzw3
 
-from mnist_app.config import Paths
+from mnist_app.config import Paths, pen_download_path
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 class DataError(ValueError):
-    """The MNIST file is missing or not in Keras's layout; the message names the file and the fault."""
+    """A data file is missing, cannot be fetched or is not what it should be; the message names it and the fault."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file inside a public zip archive, fetched by keras.utils.get_file and checked twice."""
+
+    # The archive's public address.
+    url: str
+    # SHA-256 of the archive as that address serves it; get_file refuses anything else.
+    sha256: str
+    # The member wanted, compressed by Unix ``compress`` (LZW, .Z), which Python's standard library cannot read.
+    member: str
+    # SHA-256 of the member once decompressed: the very file the shipped model learned from.
+    extracted_sha256: str
+
+
+# UCI Machine Learning Repository, dataset 81 "Pen-Based Recognition of Handwritten Digits" (CC BY 4.0): a zip of
+# 1,668,118 bytes holding pendigits-orig.tra.Z at its top level. The archive's SHA-256 is the one two other
+# projects pin for this address; the .tra's is that of ../shared's copy (md5 28e269fb7eaf8cb51af3f561743a0de5).
+PEN_DIGITS = Download(
+    url="https://archive.ics.uci.edu/static/public/81/pen+based+recognition+of+handwritten+digits.zip",
+    sha256="1e02bea023613c2b11c9492f6f34caf975420455934f3527d270cee9a1f03b64",
+    member="pendigits-orig.tra.Z",
+    extracted_sha256="a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4",
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +105,63 @@ def _check_split(path: Path, split: str, images: np.ndarray, labels: np.ndarray)
         raise DataError(f"{path}: y_{split} has dtype {labels.dtype}; expected integers")
     if labels.min() < 0 or labels.max() > 9:
         raise DataError(f"{path}: y_{split} has labels from {labels.min()} to {labels.max()}; expected 0 to 9")
+
+
+def pen_digits_file(path: str | Path, source: Download | None = None) -> Path:
+    """The pen-drawn digits file ``path`` (a TrainConfig's pen_path), downloading it first if it is the download's.
+
+    Paths.from_env().pen_path is PENDIGITS_PATH's file, which must exist, or else config.pen_download_path(),
+    which this fills from UCI (``source``, by default PEN_DIGITS) the first time and checks every time. Call
+    it where a training run starts, before drawing the digits: it may take a few seconds and needs the internet
+    once. Raises DataError, whose message says what to do, when the file cannot be had.
+    """
+    path = Path(path).expanduser().resolve()
+    if path != pen_download_path():
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (PENDIGITS_PATH must name a pendigits-orig.tra file, "
+                            "or be left unset to download UCI's)")
+        return path
+    source = source or PEN_DIGITS
+    if path.is_file():
+        if _sha256(path.read_bytes()) == source.extracted_sha256:
+            return path  # the cached copy, as downloaded before
+        path.unlink()  # cut short or changed since: fetched again below
+    return _download_pen_digits(path, source)
+
+
+def _download_pen_digits(target: Path, source: Download) -> Path:
+    import keras  # Imported here: only a download needs it, and it takes seconds.
+
+    # An absolute cache_subdir puts the archive exactly beside the target, wherever Keras's own cache would be;
+    # kept there, it spares a second download if the .tra is ever removed.
+    archive = target.with_name("pendigits.zip")
+    try:
+        keras.utils.get_file(fname=archive.name, origin=source.url, file_hash=source.sha256, cache_subdir=str(target.parent))
+    except ValueError as error:  # get_file's answer to a checksum mismatch; it leaves the file behind
+        archive.unlink(missing_ok=True)
+        raise DataError(f"{source.url} sent a file whose SHA-256 is not {source.sha256}, so it was deleted; "
+                        "try again later, or set PENDIGITS_PATH to a local pendigits-orig.tra") from error
+    except Exception as error:  # noqa: BLE001  (get_file raises a bare Exception for an unreachable address)
+        raise DataError(f"the pen-drawn digits could not be downloaded from {source.url} ({error}); set PENDIGITS_PATH "
+                        "to a local pendigits-orig.tra, or PENDIGITS_PATH=none to train on MNIST alone") from error
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            text = unlzw3.unlzw(bundle.read(source.member))
+    except (KeyError, zipfile.BadZipFile, ValueError) as error:
+        archive.unlink(missing_ok=True)
+        raise DataError(f"{source.url}: no readable {source.member} in the archive ({error}); it was deleted") from error
+    if _sha256(text) != source.extracted_sha256:
+        archive.unlink(missing_ok=True)
+        raise DataError(f"{source.member} from {source.url} is not the expected {target.name} (its SHA-256 is not "
+                        f"{source.extracted_sha256}), so it was deleted; set PENDIGITS_PATH to a local copy")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(text)
+    os.replace(temporary, target)  # whole or not at all, for a second process looking at the same cache
+    return target
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def to_unit_range(images: np.ndarray) -> np.ndarray:

@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 
 from mnist_app.config import Paths, TrainConfig
-from mnist_app.data import DataError
+from mnist_app.data import DataError, pen_digits_file
 from mnist_app.jobs import TrainerBusy
 
 DEFAULTS = TrainConfig()
+_PEN_FROM_ENV = ""  # what --pen without a file stands for: the pen-drawn digits Paths.from_env names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=_positive_int, default=DEFAULTS.patience, help="epochs without a better validation loss before stopping (default: %(default)s)")
     train.add_argument("--no-augment", action="store_true", help="train on the plain images, without random distortions")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
-    train.add_argument("--pen", metavar="FILE", default=None, help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw")
+    train.add_argument("--pen", metavar="FILE", nargs="?", const=_PEN_FROM_ENV, default=None,
+                       help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw; "
+                       "--pen alone takes PENDIGITS_PATH's file, or else UCI's, downloaded once into Keras's cache")
     train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
     train.add_argument("--convention-renders", type=_non_negative_int, default=DEFAULTS.convention_renders, help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
     train.add_argument("--non-digits", type=_non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
@@ -120,8 +123,7 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     # Inputs are checked before TensorFlow is imported, so that a mistake is answered at once and in
     # one line (TensorFlow prints start-up notes on stderr that no setting silences).
     data = load_mnist()
-    if args.pen is not None and not Path(args.pen).is_file():
-        raise FileNotFoundError(f"{args.pen}: no such file (--pen takes a pendigits-orig.tra file)")
+    pen = _pen_file(args.pen)
     config = TrainConfig(
         model=args.model,
         epochs=args.epochs,
@@ -131,7 +133,7 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         augment=not args.no_augment,
         seed=args.seed,
         train_limit=args.limit,
-        pen_path=args.pen,
+        pen_path=pen,
         pen_renders=args.pen_renders,
         convention_renders=args.convention_renders,
         non_digits=args.non_digits,
@@ -159,6 +161,20 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
           f"{status.card['train_seconds']:.0f} s of training; run {status.run_id} {status.stage}"
           f"{', now the active model' if status.activated else ''}")
     return 0
+
+
+def _pen_file(argument: str | None) -> str | None:
+    """--pen's file; --pen alone: PENDIGITS_PATH's, or else UCI's, downloaded here (once) so that a failure ends at once."""
+    if argument is None:
+        return None
+    if argument != _PEN_FROM_ENV:
+        if not Path(argument).is_file():
+            raise FileNotFoundError(f"{argument}: no such file (--pen takes a pendigits-orig.tra file)")
+        return argument
+    path = Paths.from_env().pen_path
+    if path is None:
+        raise ValueError("--pen alone takes the pen-drawn digits from PENDIGITS_PATH, which is none; name a file after --pen")
+    return str(pen_digits_file(path))
 
 
 class _JobEnded(RuntimeError):

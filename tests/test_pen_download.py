@@ -12,6 +12,7 @@ import keras
 import pytest
 
 from mnist_app import data
+from mnist_app.cli import main
 from mnist_app.config import Paths, pen_download_path
 from mnist_app.data import PEN_DIGITS, DataError, pen_digits_file
 from mnist_app.pendigits import read_pendigits
@@ -157,3 +158,11 @@ def test_a_missing_pendigits_path_file_is_named(keras_home, tmp_path, fetches):
         pen_digits_file(tmp_path / "nothing.tra")
     assert fetches == []
 
+
+def test_cli_pen_alone_downloads_before_training_and_names_a_failure(mnist, keras_home, make_source, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "PEN_DIGITS", make_source(url=(tmp_path / "nowhere.zip").as_uri()))
+    assert main(["train", "--pen", "--pen-writers", "1-24"]) == 1
+    assert capsys.readouterr().err.startswith("error: the pen-drawn digits could not be downloaded from file://")
+    monkeypatch.setenv("PENDIGITS_PATH", "none")
+    assert main(["train", "--pen"]) == 1
+    assert "--pen alone takes the pen-drawn digits from PENDIGITS_PATH, which is none" in capsys.readouterr().err

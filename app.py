@@ -2,18 +2,21 @@
 
 import streamlit as st
 
-from pages.common import sidebar_ui
-
 st.set_page_config(page_title="Handwritten digits", page_icon=":material/draw:", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-        st.Page("pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
-        st.Page("pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
-        st.Page("pages/training.py", title="Training", icon=":material/monitoring:"),
-        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
+        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("app_pages/upload.py", title="Upload a photo", icon=":material/photo_camera:"),
+        st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
+        st.Page("app_pages/training.py", title="Training", icon=":material/monitoring:"),
+        st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
     ]
 )
+
+# Imported after the navigation is drawn: this loads TensorFlow, which takes seconds on a fresh server, and
+# the visitor sees the five pages meanwhile.
+from ui.common import sidebar_ui  # noqa: E402
+
 sidebar_ui()
 navigation.run()

@@ -83,7 +83,7 @@ def main() -> None:
 
     # The page's own code, executed without a Streamlit server ("bare mode": every st call still builds
     # its message): what a rerun costs the server beyond Streamlit's fixed overhead.
-    page = compile((PROJECT / "pages" / "draw.py").read_text(), "pages/draw.py", "exec")
+    page = compile((PROJECT / "app_pages" / "draw.py").read_text(), "app_pages/draw.py", "exec")
     times = []
     for png in drawings[: min(100, len(drawings))]:
         current["png"] = png

@@ -39,7 +39,7 @@ def good_photo(training_writers) -> tuple[bytes, str]:
 
 def upload_page() -> AppTest:
     test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
-    test.switch_page("pages/upload.py").run()
+    test.switch_page("app_pages/upload.py").run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

@@ -20,7 +20,7 @@ TIMEOUT = 60
 def app(page: str | None = None) -> AppTest:
     test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=TIMEOUT).run()
     if page is not None:
-        test.switch_page(f"pages/{page}.py").run()
+        test.switch_page(f"app_pages/{page}.py").run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

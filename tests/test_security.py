@@ -62,7 +62,7 @@ def training_page(secrets: dict | None = None) -> AppTest:
     """A new browser session on the Training page."""
     test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
     test.secrets.update(secrets or {})
-    test.switch_page("pages/training.py").run()
+    test.switch_page("app_pages/training.py").run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.data import sample_indices
-from pages.common import ACCENT, average_digits, digit_counts, mnist_split_ui, pixels_ui
+from ui.common import ACCENT, average_digits, digit_counts, mnist_split_ui, pixels_ui
 
 GRID_COLUMNS, GRID_ROWS = 12, 4
 

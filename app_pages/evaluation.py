@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.evaluate import mistakes
-from pages.common import active_model, evaluation_of, mnist_split_ui, pixels_ui, probabilities_figure
+from ui.common import active_model, evaluation_of, mnist_split_ui, pixels_ui, probabilities_figure
 
 PAGE_SIZE, GRID_COLUMNS = 24, 8
 ANY = "any"

@@ -1,4 +1,4 @@
-"""The Training page's retrain panel and version list (not a page of its own; pages/training.py uses it).
+"""The Training page's retrain panel and version list (app_pages/training.py uses it).
 
 The job runs in a background thread of the server (mnist_app.jobs); this module only starts it, stops it
 and shows its status, polling it with a fragment that reruns every second while the job runs.
@@ -18,7 +18,7 @@ import streamlit as st
 from mnist_app import versions
 from mnist_app.config import Paths, RetrainAccess
 from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
-from pages.common import active_model, curves_figure, trainer
+from ui.common import active_model, curves_figure, trainer
 
 POLL_SECONDS = 1.0
 SECRET_KEY = "retrain_password"  # the key of .streamlit/secrets.toml that may hold the password

@@ -4,8 +4,8 @@
 import streamlit as st
 
 from mnist_app.model import describe_layers
-from pages.common import active_model, curves_figure
-from pages.retrain_ui import access_ui, retrain_ui, versions_ui
+from ui.common import active_model, curves_figure
+from ui.retrain import access_ui, retrain_ui, versions_ui
 
 st.title("Training")
 can_change = access_ui()  # start, stop and make active: for every visitor, for those with the password, or for nobody

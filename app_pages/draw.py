@@ -4,25 +4,38 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_app.recognize import UNCERTAIN_BELOW, recognize
-from pages.common import active_model, digits_read_ui, pixels_ui, probabilities_figure
+from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, room_width_ui
 
-CANVAS_SIZE = 280
+CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
+NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side
 
 st.title("Draw a digit")
 st.session_state.setdefault("draw_clears", 0)
 st.session_state.setdefault("draw_clearing", False)
 predictor = active_model().predictor  # loaded before the first stroke, not after it
 
-left, right = st.columns([1, 1.3], gap="large")
+mode = st.segmented_control("Read", ["One digit", "A number"], default="One digit", key="draw_mode") or "One digit"
+# A digit's canvas sits beside its answer; a number needs a wide canvas, so its answer goes below it. Either
+# canvas is sized to the room it has, measured in the browser (the page's width is measured on every page
+# load, so that switching to a number does not resize the canvas under the pen): a stroke drawn past the
+# edge of the room would be lost without a sign.
+page_width = room_width_ui(key="draw_room_page", fallback=CANVAS_SIZE)
+if mode == "A number":
+    left, right = st.container(), st.container()
+else:
+    left, right = st.columns([1, 1.3], gap="large")
 with left:
-    mode = st.segmented_control("Read", ["One digit", "A number"], default="One digit", key="draw_mode") or "One digit"
     pen = st.slider("Pen width", min_value=8, max_value=40, value=18, key="draw_pen")
+    if mode == "A number":
+        width = min(page_width, NUMBER_CANVAS_WIDTH)
+    else:
+        width = min(room_width_ui(key="draw_room_column", fallback=CANVAS_SIZE), CANVAS_SIZE)
     canvas = st_canvas(
         stroke_width=pen,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        width=CANVAS_SIZE * (2 if mode == "A number" else 1),
-        height=CANVAS_SIZE,
+        width=width,
+        height=CANVAS_SIZE if mode == "A number" else width,
         drawing_mode="freedraw",
         return_image_data=True,
         # Clear empties this canvas in place: given a new initial drawing, the component reloads it and
@@ -46,7 +59,8 @@ reading = recognize(image, predictor, single=mode == "One digit") if image is no
 
 with right:
     if reading is None or (reading.empty and not reading.not_digits and reading.number is None):
-        st.info("Draw a digit on the black square: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
+        what = "a digit on the black square" if mode == "One digit" else "a number, digit by digit, on the black canvas"
+        st.info(f"Draw {what}: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
     elif mode == "One digit":
         if reading.number is not None:
             st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" above to read each digit.",

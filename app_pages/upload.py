@@ -8,7 +8,7 @@ import streamlit as st
 
 from mnist_app.images import EXTENSIONS, ImageError, read_image
 from mnist_app.recognize import recognize
-from pages.common import active_model, digits_read_ui, picture_ui
+from ui.common import active_model, digits_read_ui, picture_ui
 
 NAME_SHOWN_CHARS = 60  # longer file names are shortened in the middle, keeping the extension
 

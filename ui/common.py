@@ -115,6 +115,34 @@ def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
     st.image(picture, caption=caption)
 
 
+# Reports the width of the container it is placed in, in CSS pixels, and again whenever that width changes by
+# a step of 20 pixels (a rotated phone, a resized window, the sidebar opened or closed); never in between,
+# so that a window being dragged wider does not rerun the page at every pixel.
+_ROOM_JS = """
+export default function(component) {
+  const { parentElement, setStateValue } = component;
+  let last = null;
+  const report = () => {
+    const width = Math.floor(parentElement.getBoundingClientRect().width / 20) * 20;
+    if (width > 0 && width !== last) { last = width; setStateValue("width", width); }
+  };
+  const observer = new ResizeObserver(report);
+  observer.observe(parentElement);
+  report();
+  return () => observer.disconnect();
+}
+"""
+_room_probe = st.components.v2.component("room_width", js=_ROOM_JS, isolate_styles=False)
+
+
+def room_width_ui(key: str, fallback: int) -> int:
+    """The width in pixels of the container this is called in, measured in the browser, so that a fixed-size
+    widget such as the drawing canvas can be made to fit it. ``fallback`` until the browser has said (the
+    first run of a session, and AppTest, which has no browser)."""
+    width = _room_probe(key=key, default={"width": None}, on_width_change=lambda: None).width
+    return int(width) if width else fallback
+
+
 NOT_A_DIGIT_RGB = (127, 140, 154)  # the grey of the other bars: ink that was read and is no digit
 
 

@@ -157,12 +157,14 @@ def _background(gray: np.ndarray) -> np.ndarray:
 def _remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
     """Remove thin straight lines across most of the image (ruled or squared paper).
 
-    A run counts as a ruled line when it spans 60% of the image and is at most 2% of the image thick, so
-    that the bar of a large 7 or 4, drawn with a pen far thicker than that, stays.
+    A run counts as a ruled line when it spans 60% of the image and is at most 2% of the image's shorter
+    side thick, so that the bar of a large 7 or 4, drawn with a pen far thicker than that, stays. (Against
+    the other side, a "1" drawn along the edge of a wide canvas, half cut off by the edge, was a ruled line.)
     """
     height, width = mask.shape
     cleaned = mask.astype(np.uint8)
-    for axis, length, across in ((1, width, height), (0, height, width)):
+    across = min(height, width)
+    for axis, length in ((1, width), (0, height)):
         span = int(0.6 * length)
         # A run of `span` pixels needs a row (or column) with that much ink. A drawing rarely has one,
         # and this count is ten times cheaper than the opening and labelling below.

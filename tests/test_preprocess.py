@@ -132,3 +132,13 @@ def test_odd_shapes_give_a_clear_error(shape):
     else:
         with pytest.raises(ValueError, match="expected an image of shape|the image is empty"):
             model_input(image)
+
+
+@pytest.mark.parametrize("width", [280, 840])
+def test_a_stroke_half_cut_by_the_edge_of_a_wide_canvas_is_ink(width):
+    # A "1" drawn along the left edge of the number canvas: 15 pixels of an 18-pixel pen are on it. Against
+    # the canvas's width (2% of 840 = 17 px) it looked like a ruled line and the stroke was lost.
+    canvas = np.zeros((280, width), np.float32)
+    canvas[56:224, 0:15] = 1.0
+    ink = find_ink(canvas)
+    assert ink.mask[56:224, 0:15].mean() > 0.95

@@ -98,7 +98,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     seven = next(d for d in read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes") if d.label == 7 and len(d.strokes) == 1)
     folder = Path(tempfile.mkdtemp(prefix="kill-test-"))
-    env = {"RUNS_DIR": str(folder / "runs"), "MNIST_PATH": str(small_mnist(folder)), "PENDIGITS_PATH": ""}
+    env = {"RUNS_DIR": str(folder / "runs"), "MNIST_PATH": str(small_mnist(folder)), "PENDIGITS_PATH": "none"}
     paths = Paths(runs_dir=folder / "runs")
     passed = 0
     with sync_playwright() as playwright:

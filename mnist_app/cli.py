@@ -120,9 +120,9 @@ def _writer_range(text: str) -> tuple[int, ...]:
 def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.data import load_mnist
 
-    # Inputs are checked before TensorFlow is imported, so that a mistake is answered at once and in
-    # one line (TensorFlow prints start-up notes on stderr that no setting silences).
-    data = load_mnist()
+    # Inputs are checked here, before the worker starts and imports TensorFlow, so that a mistake is
+    # answered at once and in one line (TensorFlow prints start-up notes on stderr that no setting silences).
+    load_mnist()
     pen = _pen_file(args.pen)
     config = TrainConfig(
         model=args.model,
@@ -139,10 +139,10 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         non_digits=args.non_digits,
         pen_writers=args.pen_writers,
     )
-    from mnist_app.jobs import Trainer  # the same job code as the app's retrain button; it imports TensorFlow
+    from mnist_app.jobs import Trainer  # the same worker process as the app's retrain button
 
     paths = Paths.from_env()
-    trainer = Trainer(paths, load_data=lambda: data)
+    trainer = Trainer(paths)
     status = trainer.start(config, activate=args.activate, command=shlex.join(["python", "-m", "mnist_app", *argv]))
     print(f"run {status.run_id}: training {config.model} for up to {config.epochs} epochs in {paths.runs_dir / status.run_id}", flush=True)
     show = _TerminalProgress()

@@ -154,6 +154,11 @@ class TrainConfig:
     # Use only the first N training images (before the validation split); None uses all. For quick runs.
     train_limit: int | None = None
 
+    @classmethod
+    def from_record(cls, record: dict) -> "TrainConfig":
+        """The config that ``dataclasses.asdict`` turned into ``record`` (JSON has lists, not tuples)."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in record.items()})
+
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")

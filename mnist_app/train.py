@@ -27,27 +27,9 @@ from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
 from mnist_app.nondigits import non_digit_training_set
 from mnist_app.pendigits import pen_training_set
+from mnist_app.progress import Progress
 
 NOT_A_DIGIT = 10  # the training label of a drawing that is no digit (the model still has ten outputs)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a run is: sent after every batch (``epoch_done`` False) and after every epoch (True)."""
-
-    epoch: int  # the current epoch, counting from 1
-    epochs: int  # the planned number of epochs
-    batch: int  # batches finished in the current epoch
-    batches: int  # batches in one epoch
-    elapsed_s: float  # seconds since training started
-    logs: dict[str, float]  # the latest metrics: loss and accuracy, plus val_ ones at the end of an epoch
-    epoch_done: bool
-    history: tuple[dict[str, float], ...] = ()  # one row per finished epoch
-
-    @property
-    def fraction(self) -> float:
-        """How much of the planned run is done, from 0 to 1."""
-        return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
 
 
 class TrainingStopped(RuntimeError):

@@ -2,7 +2,10 @@
 
     models/mnist-cnn/                 a shipped model (never written by the app)
     models/runs/<id>/                 one directory per training run; the id is its start time, 20261121-101503
-    models/runs/<id>/run.json         how the run went: running, finished, stopped, failed (and why)
+    models/runs/<id>/run.json         how the run went: running (and its stage), finished, stopped, failed (and why)
+    models/runs/<id>/progress.json    the latest batch and the per-epoch history, while it trains
+    models/runs/<id>/stop             present once someone asked the run to stop
+    models/runs/<id>/worker.log       what the training process printed
     models/runs/active.json           {"id": ...}: the active version, replaced atomically
 
 A run becomes a usable version once its card.json is there: store.write_model_dir puts the model, the card
@@ -60,7 +63,7 @@ class Active:
 def list_versions(paths: Paths) -> list[Version]:
     """Shipped models first (by name), then runs, newest first; unusable runs are listed with their state."""
     shipped = [_shipped(path) for path in sorted(paths.models_dir.iterdir()) if _is_model_dir(path) and path != paths.runs_dir]
-    runs = [_run(path) for path in sorted(_run_dirs(paths), reverse=True)]
+    runs = [_run(path) for path in sorted(run_dirs(paths), reverse=True)]
     return [*shipped, *runs]
 
 
@@ -118,8 +121,9 @@ def load_active(paths: Paths, load: Callable[[Path], T]) -> tuple[Version, T, st
         return shipped, load(shipped.path), problem
 
 
-def new_run_dir(paths: Paths, config: dict[str, Any]) -> Path:
-    """Create the directory of a new run, named by the time, with run.json saying it is running."""
+def new_run_dir(paths: Paths, config: dict[str, Any], **fields: Any) -> Path:
+    """Create the directory of a new run, named by the time, with run.json saying it is running (plus
+    ``fields``)."""
     paths.runs_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for suffix in ["", *(f"-{n}" for n in range(2, 100))]:
@@ -128,14 +132,14 @@ def new_run_dir(paths: Paths, config: dict[str, Any]) -> Path:
             run_dir.mkdir()
         except FileExistsError:
             continue
-        write_run_state(run_dir, "running", config=config, pid=os.getpid(), started=_now())
+        write_run_state(run_dir, "running", config=config, pid=os.getpid(), started=_now(), **fields)
         return run_dir
     raise RuntimeError(f"could not name a new run in {paths.runs_dir}")
 
 
 def write_run_state(run_dir: Path, state: str, **fields: Any) -> None:
     """Record how a run stands; the earlier fields of run.json are kept."""
-    record = _read_json_or_empty(run_dir / RUN_FILE)
+    record = read_json_or_empty(run_dir / RUN_FILE)
     record.update(fields, state=state, updated=_now())
     write_json_atomically(run_dir / RUN_FILE, record)
 
@@ -163,14 +167,24 @@ class TrainingLock:
         self._file = lock_file
         return True
 
+    def fileno(self) -> int:
+        """The held lock file's descriptor: a process started with it (pass_fds) holds the lock too, until
+        both have closed it. That is how a training worker takes over the lock of the server that started it."""
+        if self._file is None:
+            raise ValueError("the training lock is not held")
+        return self._file.fileno()
+
     def release(self) -> None:
+        """Close this process's copy of the lock file; the lock is free once no process has it open."""
         if self._file is not None:
             self._file.close()  # closing releases the lock
             self._file = None
 
 
 def training_elsewhere(paths: Paths) -> bool:
-    """Whether some run holds the training lock right now."""
+    """Whether some run holds the training lock right now (asking writes nothing: no lock file, no run)."""
+    if not (paths.runs_dir / LOCK_FILE).exists():
+        return False
     probe = TrainingLock(paths)
     if probe.acquire():
         probe.release()
@@ -210,14 +224,14 @@ def _run(path: Path) -> Version:
             return Version(path.name, path, shipped=False, state="ready", card=store.read_card(path))
         except (OSError, ValueError) as error:
             return Version(path.name, path, shipped=False, state="failed", detail=f"unreadable card: {error}")
-    record = _read_json_or_empty(path / RUN_FILE)
+    record = read_json_or_empty(path / RUN_FILE)
     state = record.get("state", "interrupted")
     if state == "running" and not training_elsewhere(Paths(runs_dir=path.parent)):
         state = "interrupted"  # nobody holds the lock: the process that ran it is gone
     return Version(path.name, path, shipped=False, state=state, detail=str(record.get("error", "")))
 
 
-def _run_dirs(paths: Paths) -> list[Path]:
+def run_dirs(paths: Paths) -> list[Path]:
     if not paths.runs_dir.is_dir():
         return []
     return [path for path in paths.runs_dir.iterdir() if path.is_dir() and ID_PATTERN.fullmatch(path.name)]
@@ -227,7 +241,7 @@ def _is_model_dir(path: Path) -> bool:
     return path.is_dir() and (path / store.CARD_FILE).is_file() and (path / store.MODEL_FILE).is_file()
 
 
-def _read_json_or_empty(path: Path) -> dict[str, Any]:
+def read_json_or_empty(path: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -45,12 +45,15 @@ def runs_dir(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own empty runs folder: no test sees or changes the developer's versions.
 
     The settings a developer may have exported for their own server (pen-drawn digits, retraining
-    switched off or behind a password) are removed too; the tests that need them set them.
+    switched off or behind a password) are replaced too; the tests that need them set them.
     """
     path = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("RUNS_DIR", str(path))
-    for name in ("PENDIGITS_PATH", "RETRAINING", "RETRAIN_PASSWORD"):
+    for name in ("RETRAINING", "RETRAIN_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+    # No pen-drawn digits (unset, a retrain would download them) and an empty Keras cache of its own.
+    monkeypatch.setenv("PENDIGITS_PATH", "none")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras")))
     return path
 
 

@@ -1,16 +1,23 @@
-"""Training jobs: one at a time, stoppable, saved as a version, and harmless when they fail."""
+"""Training jobs: one at a time across processes, in a worker process, stoppable from anywhere, saved as a
+version, and harmless when they fail or are killed."""
 
+import dataclasses
 import errno
+import json
+import os
+import signal
 import threading
 import time
 
 import pytest
 
-from mnist_app import store, versions
+from mnist_app import jobs, store, versions, worker
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.jobs import Trainer, TrainerBusy, default_config
 
-QUICK = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0.2, augment=False, seed=2)  # seconds on 1,200 images
+# Seconds on 1,200 MNIST images (and a few drawings that are no digit), plus the worker's start.
+QUICK = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0.2, augment=False, seed=2, train_limit=1200, non_digits=200)
+LONG = dataclasses.replace(QUICK, epochs=30, train_limit=6000)  # minutes: long enough to watch and stop
 
 
 @pytest.fixture
@@ -19,8 +26,8 @@ def paths(runs_dir):
 
 
 @pytest.fixture
-def trainer(paths, small_mnist):
-    return Trainer(paths, load_data=lambda: small_mnist)
+def trainer(paths, mnist):  # the worker reads MNIST from MNIST_PATH, as the fixture does
+    return Trainer(paths)
 
 
 def wait_for(condition, timeout: float = 60.0):
@@ -52,14 +59,21 @@ def test_two_concurrent_starts_make_one_job(trainer, paths):
         barrier.wait()
         results.append(trainer.start(QUICK))
 
-    clicks = [threading.Thread(target=click) for _ in range(4)]
+    def click_or_busy():
+        try:
+            click()
+        except TrainerBusy as error:
+            results.append(error)
+
+    clicks = [threading.Thread(target=click_or_busy) for _ in range(4)]
     for thread in clicks:
         thread.start()
     for thread in clicks:
         thread.join()
-    assert len({status.run_id for status in results}) == 1
+    started = [status for status in results if not isinstance(status, TrainerBusy)]
+    assert len(started) == 1 and all("is training already" in str(error) for error in results if error not in started)
     trainer.wait(timeout=120)
-    assert [v.id for v in versions.list_versions(paths) if not v.shipped] == [results[0].run_id]
+    assert [v.id for v in versions.list_versions(paths) if not v.shipped] == [started[0].run_id]
 
 
 def test_another_process_training_makes_the_trainer_busy(trainer, paths):
@@ -74,8 +88,8 @@ def test_another_process_training_makes_the_trainer_busy(trainer, paths):
 
 
 def test_stop_after_an_epoch_saves_the_best_epoch(trainer, paths):
-    trainer.start(TrainConfig(epochs=30, batch_size=32, seed=2))
-    wait_for(lambda: trainer.status().progress is not None and trainer.status().progress.epoch >= 2)
+    trainer.start(dataclasses.replace(LONG, train_limit=1200))
+    wait_for(lambda: trainer.status().progress is not None and trainer.status().progress.epoch >= 2, timeout=120)
     trainer.stop()
     status = trainer.wait(timeout=120)
     assert status.stage == "stopped" and status.card["stopped_by_user"] and 1 <= status.card["epochs_run"] < 30
@@ -83,7 +97,7 @@ def test_stop_after_an_epoch_saves_the_best_epoch(trainer, paths):
 
 
 def test_stop_before_the_first_epoch_leaves_a_run_marked_stopped(trainer, paths):
-    trainer.start(TrainConfig(epochs=5, batch_size=16, seed=2))
+    trainer.start(LONG)
     wait_for(lambda: trainer.status().progress is not None)
     trainer.stop()
     status = trainer.wait(timeout=60)
@@ -94,18 +108,59 @@ def test_stop_before_the_first_epoch_leaves_a_run_marked_stopped(trainer, paths)
     trainer.wait(timeout=120)
 
 
-def test_a_failed_save_leaves_the_active_model_and_says_why(trainer, paths, monkeypatch):
+def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, monkeypatch):
+    # The worker's job, run here in the test's process so that the disk can be made to fail.
+    from mnist_app import train
+
     versions.activate(paths, "mnist-cnn")
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(store, "write_model_dir", disk_full)
-    status = trainer.start(QUICK, activate="always")
-    status = trainer.wait(timeout=120)
+    monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))
+    assert worker.run_job(paths, run_dir, QUICK, activate="always", command="pytest") == "failed"
+    status = jobs.read_status(run_dir)
     assert status.stage == "failed" and "could not be saved" in status.error and "No space left on device" in status.error
     assert versions.active_version(paths).version.id == "mnist-cnn"
     assert versions.find_version(paths, status.run_id).state == "failed"
+
+
+def test_a_second_trainer_sees_the_live_run_stops_it_and_cannot_start_another(trainer, paths):
+    # What a second server (or the CLI) on the same runs folder sees: the run the first one started.
+    started = trainer.start(LONG)
+    other = Trainer(paths)
+    wait_for(lambda: (status := other.status()) is not None and status.progress is not None, timeout=120)
+    assert other.status().run_id == started.run_id and other.status().stage == "training"
+    with pytest.raises(TrainerBusy, match=f"run {started.run_id} is training already"):
+        other.start(QUICK)
+    other.stop()
+    status = trainer.wait(timeout=120)
+    assert status.stage == "stopped" and status.run_id == started.run_id
+    assert other.status().stage == "stopped"
+
+
+def test_the_worker_runs_in_its_own_process_at_a_lower_priority(trainer, paths):
+    status = trainer.start(LONG)
+    wait_for(lambda: trainer.status().stage == "training", timeout=120)
+    pid = json.loads((paths.runs_dir / status.run_id / versions.RUN_FILE).read_text())["pid"]
+    assert pid != os.getpid() and os.getpriority(os.PRIO_PROCESS, pid) >= os.getpriority(os.PRIO_PROCESS, 0) + worker.NICENESS
+    trainer.stop()
+    trainer.wait(timeout=120)
+
+
+def test_a_killed_worker_ends_the_run_as_failed_and_frees_the_lock(trainer, paths):
+    status = trainer.start(LONG)
+    wait_for(lambda: trainer.status().progress is not None, timeout=120)
+    pid = json.loads((paths.runs_dir / status.run_id / versions.RUN_FILE).read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)  # the kernel's out-of-memory killer, or an operator
+    wait_for(lambda: not trainer.status().running, timeout=30)
+    ended = trainer.status()
+    assert ended.stage == "failed" and "ended without a word" in ended.error
+    assert versions.find_version(paths, status.run_id).state == "interrupted" and not versions.training_elsewhere(paths)
+    assert trainer.start(QUICK).run_id != status.run_id
+    trainer.wait(timeout=120)
 
 
 def test_activate_if_better_compares_test_accuracy(trainer, paths):

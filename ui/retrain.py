@@ -1,7 +1,8 @@
 """The Training page's retrain panel and version list (app_pages/training.py uses it).
 
-The job runs in a background thread of the server (mnist_app.jobs); this module only starts it, stops it
-and shows its status, polling it with a fragment that reruns every second while the job runs.
+The run trains in a worker process of its own (mnist_app.jobs, mnist_app.worker); this module only starts
+it, stops it and shows its status, read from the run's directory by a fragment that reruns every second
+while the run lasts. A run started by another server on the same models folder shows here the same way.
 
 Who may change the server (start, stop, make a version active) is decided once per run by ``access_ui``
 (RETRAINING and RETRAIN_PASSWORD, see mnist_app.config.RetrainAccess); the controls that change it are

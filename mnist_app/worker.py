@@ -1,0 +1,141 @@
+"""The training worker: ``python -m mnist_app.worker RUN_DIR --lock-fd N``, started by jobs.Trainer.
+
+It runs one job, the one its run directory describes (run.json: config, activate, command), and writes
+everything about it back there: the stage in run.json, the latest progress in progress.json (at most a few
+times a second, and after every epoch), and the outcome. It looks for a stop request (the file ``stop``)
+several times a second. It holds the training lock it inherited until it exits.
+
+It runs at a lower CPU priority than the server, with TensorFlow's thread pools sized for the cores it
+may use, so that visitors' answers come first: the run gets what they leave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mnist_app import jobs, versions
+from mnist_app.config import Paths, TrainConfig
+from mnist_app.progress import PROGRESS_FILE, Progress
+
+NICENESS = 15  # added to the server's: under contention the kernel gives the server ~30 times its CPU share
+PROGRESS_EVERY_S = 0.5  # progress.json is replaced at most this often (and after every epoch)
+STOP_POLL_S = 0.2  # how often the stop file is looked for
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_app.worker", description="Run one training job (started by the app or the CLI).")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--lock-fd", type=int, help="the inherited training lock, held until this process exits")
+    args = parser.parse_args(argv)
+    os.nice(NICENESS)
+    _size_thread_pools()
+    run_dir = args.run_dir.resolve()
+    record = versions.read_json_or_empty(run_dir / versions.RUN_FILE)
+    versions.write_run_state(run_dir, "running", pid=os.getpid())
+    paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
+    run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"))
+    if args.lock_fd is not None:
+        os.close(args.lock_fd)  # the outcome is recorded: free the lock now, not after TensorFlow's slow exit
+    return 0
+
+
+def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, command: str | None) -> str:
+    """Train as ``config`` says into ``run_dir``, recording every step there; returns the final state.
+
+    Whatever goes wrong ends the run as "failed" with the reason in run.json; the active model is changed
+    only after a new model has been saved whole, and only as ``activate`` says.
+    """
+    from mnist_app.data import pen_digits_file
+    from mnist_app.train import TrainingStopped, train  # TensorFlow loads here, in the worker only
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_for_stop, args=(run_dir, stop), daemon=True)
+    watcher.start()
+    stage = "preparing"
+
+    def on_stage(name: str) -> None:
+        nonlocal stage
+        stage = name
+        versions.write_run_state(run_dir, "running", stage=name)
+
+    report = _ProgressWriter(run_dir)
+    try:
+        if config.pen_path is not None:
+            pen_digits_file(config.pen_path)  # a local file, or UCI's download (once, then Keras's cache)
+        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage)
+        report.flush()
+        activated = activate == "always" or (activate == "if_better" and _beats_active(paths, result.card))
+        if activated:
+            versions.activate(paths, run_dir.name)
+        outcome = "stopped" if result.card["stopped_by_user"] else "finished"
+        _record(run_dir, outcome, activated=activated)
+    except TrainingStopped as error:
+        report.flush()
+        outcome = "stopped"
+        _record(run_dir, outcome, error=str(error))
+    except Exception as error:  # noqa: BLE001  (whatever went wrong, the run ends and says why)
+        reason = f"{type(error).__name__}: {error}"
+        if stage == "saving":
+            reason = f"the model could not be saved ({reason}); the active model is unchanged"
+        outcome = "failed"
+        _record(run_dir, outcome, error=reason)
+    return outcome
+
+
+class _ProgressWriter:
+    """Receives every Progress report and writes the latest to progress.json, at most every half second
+    (a batch takes milliseconds), always at the end of an epoch."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / PROGRESS_FILE
+        self.latest: Progress | None = None
+        self.written_at = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        self.latest = progress
+        if progress.epoch_done or time.monotonic() - self.written_at >= PROGRESS_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.latest is not None:
+            versions.write_json_atomically(self.path, self.latest.to_record())
+            self.written_at = time.monotonic()
+
+
+def _watch_for_stop(run_dir: Path, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if jobs.stop_requested(run_dir):
+            stop.set()
+        time.sleep(STOP_POLL_S)
+
+
+def _beats_active(paths: Paths, card: dict[str, Any]) -> bool:
+    active = versions.active_version(paths).version.card or {}
+    return card["test"]["accuracy"] > active.get("test", {}).get("accuracy", 0.0)
+
+
+def _record(run_dir: Path, state: str, **fields: Any) -> None:
+    try:
+        versions.write_run_state(run_dir, state, ended_at=time.time(), **fields)
+    except OSError:
+        pass  # the disk that failed the save may fail this too; the run then reads as ended without a word
+
+
+def _size_thread_pools() -> None:
+    """TensorFlow's pools: one thread per core this process may run on for the maths, two for scheduling
+    (TensorFlow's default of one pool thread per core for each, on top of the server's own, oversubscribes)."""
+    import tensorflow as tf
+
+    cores = len(os.sched_getaffinity(0))
+    tf.config.threading.set_intra_op_parallelism_threads(cores)
+    tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

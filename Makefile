@@ -30,12 +30,12 @@ run: setup
 test: setup-test browser
 	$(PYTHON) -m pytest
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here). Without root
-# and without Chromium, the browser tests skip and say why.
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here), and nginx for
+# the test of two servers behind a proxy. Without root and without them, those tests skip and say why.
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: the browser tests will skip (sudo apt-get install chromium)"; fi; }
+	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  else echo "chromium or nginx is missing: the browser tests will skip (sudo apt-get install chromium nginx-light)"; fi; }
 
 setup: $(VENV)/.app-installed
 

@@ -12,8 +12,8 @@ the digit drawn, or none within 30 s: a screenshot goes to test-artifacts/load-t
 to the new prediction on the page (timed inside the page, so the driver's own delays do not count), and
 the server's memory (resident set) at the start and end of the phase.
 
---with-retrain adds a phase in which an extra session presses "Start training" (the default retrain) on
-the Training page, and the sessions draw while it trains; it is stopped at the end of the phase.
+--with-retrain then repeats the phases while a retrain runs: an extra session presses "Start training" (the
+default retrain, in its worker process) on the Training page; it is stopped after the last phase.
 """
 
 from __future__ import annotations
@@ -188,8 +188,8 @@ async def main_async(args) -> None:
                 await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions")
             if args.with_retrain:
                 training_context, training_page = await start_retrain(browser, url)
-                sessions = max(args.sessions)
-                await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions, retrain running")
+                for sessions in args.sessions:
+                    await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions, retrain running")
                 await training_page.get_by_role("button", name="Stop").click()
                 await training_context.close()
             await browser.close()

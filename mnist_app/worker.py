@@ -39,30 +39,36 @@ def main(argv: list[str] | None = None) -> int:
     record = versions.read_json_or_empty(run_dir / versions.RUN_FILE)
     versions.write_run_state(run_dir, "running", pid=os.getpid())
     paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
-    run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"))
+    run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"),
+            exit_on_early_stop=True)
     if args.lock_fd is not None:
         os.close(args.lock_fd)  # the outcome is recorded: free the lock now, not after TensorFlow's slow exit
     return 0
 
 
-def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, command: str | None) -> str:
+def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, command: str | None,
+            exit_on_early_stop: bool = False) -> str:
     """Train as ``config`` says into ``run_dir``, recording every step there; returns the final state.
 
     Whatever goes wrong ends the run as "failed" with the reason in run.json; the active model is changed
-    only after a new model has been saved whole, and only as ``activate`` says.
+    only after a new model has been saved whole, and only as ``activate`` says. ``exit_on_early_stop``
+    (the worker process only) ends the process at once when a stop comes before training has begun.
     """
     from mnist_app.data import pen_digits_file
     from mnist_app.train import TrainingStopped, train  # TensorFlow loads here, in the worker only
 
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch_for_stop, args=(run_dir, stop), daemon=True)
-    watcher.start()
     stage = "preparing"
+    state_lock = threading.Lock()  # the stage and run.json change together, never under an early stop
+    early_stage = (lambda: stage) if exit_on_early_stop else (lambda: None)
+    watcher = threading.Thread(target=_watch_for_stop, args=(run_dir, stop, early_stage, state_lock), daemon=True)
+    watcher.start()
 
     def on_stage(name: str) -> None:
         nonlocal stage
-        stage = name
-        versions.write_run_state(run_dir, "running", stage=name)
+        with state_lock:
+            stage = name
+            versions.write_run_state(run_dir, "running", stage=name)
 
     report = _ProgressWriter(run_dir)
     try:
@@ -108,10 +114,17 @@ class _ProgressWriter:
             self.written_at = time.monotonic()
 
 
-def _watch_for_stop(run_dir: Path, stop: threading.Event) -> None:
+def _watch_for_stop(run_dir: Path, stop: threading.Event, stage, state_lock: threading.Lock) -> None:
+    """Set ``stop`` once the stop file appears. While the data is still being prepared (minutes, the first
+    time) there is nothing to save, and training would only notice at its first batch: the run ends at
+    once instead. The caches written meanwhile are renamed into place whole, so an exit loses nothing."""
     while not stop.is_set():
         if jobs.stop_requested(run_dir):
             stop.set()
+            with state_lock:
+                if stage() == "preparing":
+                    _record(run_dir, "stopped", error="stopped while the data was being prepared, before training began; nothing was saved")
+                    os._exit(0)  # the lock goes with the process
         time.sleep(STOP_POLL_S)
 
 

@@ -108,6 +108,14 @@ def test_stop_before_the_first_epoch_leaves_a_run_marked_stopped(trainer, paths)
     trainer.wait(timeout=120)
 
 
+def test_stop_while_the_data_is_prepared_ends_the_run_at_once(trainer, paths):
+    status = trainer.start(LONG)
+    trainer.stop()  # before the worker has even loaded TensorFlow: the stage is "preparing"
+    status = trainer.wait(timeout=60)
+    assert status.stage == "stopped" and status.card is None and "while the data was being prepared" in status.error
+    assert status.progress is None and not versions.training_elsewhere(paths)
+
+
 def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, monkeypatch):
     # The worker's job, run here in the test's process so that the disk can be made to fail.
     from mnist_app import train

@@ -13,6 +13,7 @@ still sees the versions and a running job's progress.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import streamlit as st
 
@@ -113,12 +114,13 @@ def _settings_ui() -> None:
         batch_size = right.selectbox("Batch size", [32, 64, 128, 256], index=[32, 64, 128, 256].index(defaults.batch_size), key="training_batch_size")
         augment = left.toggle("Augmentation (rotate, scale, shear, stroke weight)", value=True, key="training_augment")
         if_better = middle.toggle("Make it active if it beats the active model", value=False, key="training_if_better")
-        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}, drawn "
+        fetched = "" if defaults.pen_path is None or Path(defaults.pen_path).is_file() else " (downloaded from UCI when the run starts, once: 1.7 MB)"
+        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}{fetched}, drawn "
                f"{defaults.pen_renders} times each in several hands and also with writing conventions (slashed zeros, "
-               "crossed sevens...)" if defaults.pen_path else "only (set PENDIGITS_PATH to add the pen-drawn digits)")
+               "crossed sevens...)" if defaults.pen_path else "only (PENDIGITS_PATH=none: no pen-drawn digits)")
         st.caption(f"Trains on MNIST {pen}, and against {defaults.non_digits:,} drawings that are no digit (taps, "
                    f"scribbles, letters), so that it can say \"not a digit\". The defaults repeat the shipped model's data and augmentation in {RETRAIN_EPOCHS} "
-                   "epochs instead of 40: 6 to 9 minutes on 2 cores (99.35% on the test set), during which the app answers more slowly.")
+                   "epochs instead of 40: 6 to 9 minutes on 2 cores (99.35% on the test set), in a process of its own at low priority.")
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:
@@ -174,7 +176,8 @@ def _outcome_ui(status: JobStatus, can_activate: bool) -> None:
         if status.stage == "failed":
             st.error(f"Training run {status.run_id} failed: {status.error}", icon=":material/error:")
         else:
-            st.warning(f"Training run {status.run_id} was stopped before its first epoch ended; nothing was saved.", icon=":material/stop_circle:")
+            why = status.error or "stopped before its first epoch ended; nothing was saved"
+            st.warning(f"Training run {status.run_id} ended early: {why}.", icon=":material/stop_circle:")
         return
     active = active_model()
     new, current = status.card["test"], active.card["test"]

@@ -1,20 +1,24 @@
-"""Kill test: start a retrain from the Training page, kill the server at a random moment, restart it,
-and check that the app still serves the model that was active before. Repeats and prints the count.
+"""Kill test: start a retrain from the Training page, kill the server or the training worker at a random
+moment, restart the server, and check that the app still serves the model that was active before and
+that the run ends cleanly. Repeats and prints the count.
 
     python benchmarks/kill_test.py [--rounds 10] [--seed 0]
 
 Each round: `streamlit run app.py` on a free localhost port with its own runs folder and a small MNIST
 slice (so that a run lasts about 15 s and a kill lands in every stage: preparing, training, evaluating,
 saving); Chromium opens the Training page and presses "Start training"; after a random wait the server
-gets SIGKILL. Then a new server starts on the same folders, and the round passes when:
+(odd rounds) or the worker process (even rounds) gets SIGKILL. Then a new server starts on the same
+folders, and the round passes when:
   - the sidebar names the model that was active before the kill, and the Draw page reads a drawn 7;
-  - the killed run is listed as interrupted (or, if the kill came after the save, as a usable version),
-    activating an interrupted run is refused, and the training lock is free again.
+  - a killed worker frees the training lock and its run is listed as interrupted (or, if the kill came
+    after the save, as a usable version), and activating an interrupted run is refused;
+  - a worker that outlived its server is shown live by the new server, and stops when asked there.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -55,26 +59,37 @@ def sidebar_model(page) -> str:
     return page.locator("[data-testid=stSidebar] strong").first.inner_text()
 
 
-def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, kill_after: float, seven) -> tuple[list[str], list[str]]:
-    """One kill and restart; returns what went wrong (nothing, when the round passes) and the runs' states."""
+def newest_run(paths: Paths) -> versions.Version:
+    return next(v for v in versions.list_versions(paths) if not v.shipped)
+
+
+def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, kill_after: float, seven, victim: str) -> tuple[list[str], str]:
+    """One kill (of the server or of the training worker) and a restart; returns what went wrong (nothing,
+    when the round passes) and how the run ended."""
     problems = []
     with running_app(env=env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         start_training(page, url, epochs=3)
         time.sleep(kill_after)
-        # running_app stops its server politely; this test wants the hard way, before that.
-        os.system(f"pkill -KILL -f 'streamlit run app.py --server.port {url.rsplit(':', 1)[1]} '")
+        run = newest_run(paths)
+        if victim == "server":  # running_app stops its server politely; this test wants the hard way, before that
+            os.system(f"pkill -KILL -f 'streamlit run app.py --server.port {url.rsplit(':', 1)[1]} '")
+        else:
+            pid = json.loads((run.path / versions.RUN_FILE).read_text()).get("pid")
+            if pid and versions.training_elsewhere(paths):
+                os.kill(pid, signal.SIGKILL)
         page.close()
-    runs = [v for v in versions.list_versions(paths) if not v.shipped]
-    if versions.training_elsewhere(paths):
-        problems.append("the training lock is still held after the kill")
-    for version in runs:
-        if version.state not in ("ready", "interrupted"):
-            problems.append(f"run {version.id} is {version.state}, expected ready or interrupted")
-        if not version.usable:
+    if victim == "worker":
+        time.sleep(1)
+        if versions.training_elsewhere(paths):
+            problems.append("the training lock is still held after the worker was killed")
+        run = versions.find_version(paths, run.id)
+        if run.state not in ("ready", "interrupted", "stopped", "finished"):
+            problems.append(f"run {run.id} is {run.state} after its worker was killed")
+        if not run.usable:
             try:
-                versions.activate(paths, version.id)
-                problems.append(f"activating the killed run {version.id} was allowed")
+                versions.activate(paths, run.id)
+                problems.append(f"activating the killed run {run.id} was allowed")
             except ValueError:
                 pass
     with running_app(env=env) as url:
@@ -86,8 +101,17 @@ def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, ki
         draw_digit(page, seven.strokes)
         if metric_value(page, "Prediction") != "7":
             problems.append(f"the Draw page read {metric_value(page, 'Prediction')!r} for a 7")
+        if versions.training_elsewhere(paths):  # the worker outlived the server: the new server shows it and stops it
+            page.goto(f"{url}/training")
+            page.get_by_text(f"Training run {run.id}").first.wait_for()
+            page.get_by_role("button", name="Stop").click()
+            deadline = time.monotonic() + 120
+            while versions.training_elsewhere(paths) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if versions.training_elsewhere(paths):
+                problems.append(f"run {run.id} did not stop when asked through the restarted server")
         page.close()
-    return problems, [v.state for v in runs]
+    return problems, versions.find_version(paths, run.id).state
 
 
 def main() -> None:
@@ -109,12 +133,13 @@ def main() -> None:
                 versions.activate(paths, usable_runs[0])  # sometimes the active model is an earlier run
             active_before = versions.active_version(paths).version.id
             kill_after = float(rng.uniform(0, 20))
-            problems, states = one_round(browser, env, paths, active_before, kill_after, seven)
+            victim = "server" if round_number % 2 else "worker"
+            problems, state = one_round(browser, env, paths, active_before, kill_after, seven, victim)
             passed += not problems
-            print(f"round {round_number}: killed {kill_after:4.1f} s after Start; active {active_before}; "
-                  f"runs now {states}: {'ok' if not problems else '; '.join(problems)}", flush=True)
+            print(f"round {round_number}: {victim} killed {kill_after:4.1f} s after Start; active {active_before}; "
+                  f"the run ended {state}: {'ok' if not problems else '; '.join(problems)}", flush=True)
         browser.close()
-    print(f"{passed} of {args.rounds} rounds served the previous model after the kill")
+    print(f"{passed} of {args.rounds} rounds passed")
 
 
 if __name__ == "__main__":

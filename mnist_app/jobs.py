@@ -124,6 +124,7 @@ class Trainer:
                 run_dir = versions.new_run_dir(self.paths, dataclasses.asdict(config), stage="preparing",
                                                activate=activate, command=command, started_at=time.time())
                 self._process = self._spawn(run_dir, lock)
+                versions.write_run_state(run_dir, "running", pid=self._process.pid)  # the worker's, from now on
             finally:
                 lock.release()
             self._run_id = run_dir.name

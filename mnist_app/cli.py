@@ -249,7 +249,7 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
-    from mnist_app.images import ImageError, read_image
+    from mnist_app.images import ImageError, read_picture
     from mnist_app.recognize import load_predictor, recognize_many
 
     predictor = load_predictor(_model_dir(args))
@@ -259,7 +259,7 @@ def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
         images, errors = {}, {}
         for path in paths:
             try:
-                images[path] = read_image(path)
+                images[path] = read_picture(path)  # at the resolution reading needs; boxes come in the file's pixels
             except ImageError as error:
                 errors[path] = str(error)
         readings = dict(zip(images, recognize_many(list(images.values()), predictor, single=args.single)))
@@ -269,7 +269,7 @@ def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
     return 1 if failed else 0
 
 
-PREDICT_CHUNK = 16  # files decoded and held in memory at once
+PREDICT_CHUNK = 16  # files decoded and held in memory at once (each at most resolution.ANALYSIS_MAX_PIXELS)
 
 
 class _NotReady(RuntimeError):

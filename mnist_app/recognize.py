@@ -1,7 +1,8 @@
 """The one way from an image to digits, used by the pages and the CLI.
 
-    image (array, or a file through images.read_image) -> ink -> candidate digits -> 28x28 inputs
-          -> model (one batch) -> calibrated probabilities -> the grouping that reads best -> Reading
+    image (array, or a file through images.read_picture) -> shrunk to resolution.ANALYSIS_MAX_PIXELS
+          -> ink -> candidate digits -> 28x28 inputs -> model (one batch) -> calibrated probabilities
+          -> the grouping that reads best -> Reading, its boxes in the original image's pixels
 
 A reading knows how sure it is: probabilities are calibrated on writers held out of training (the
 model's temperature, see calibrate.py), a digit below UNCERTAIN_BELOW is flagged, and ink below
@@ -10,7 +11,7 @@ NOT_A_DIGIT_BELOW is no digit at all (the model learned to be unsure of taps, le
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from mnist_app import segment
 from mnist_app.preprocess import Ink, as_mnist_image, find_ink, mnist_like, to_gray
+from mnist_app.resolution import Picture, large_image_slot, map_box, shrink
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
     from mnist_app.model import Predictor
@@ -40,8 +42,8 @@ class DigitReading:
     digit: int
     confidence: float  # the calibrated probability of ``digit``
     probabilities: np.ndarray = field(repr=False)  # (10,) float32, calibrated
-    box: tuple[int, int, int, int]  # (x, y, width, height) in the original image
-    crop: np.ndarray = field(repr=False)  # (h, w) float32 ink of this digit, cut out of the image
+    box: tuple[int, int, int, int]  # (x, y, width, height) in the original image's pixels
+    crop: np.ndarray = field(repr=False)  # (h, w) float32 ink of this digit, cut out of the image as analysed
     model_input: np.ndarray = field(repr=False)  # (28, 28) float32 in [0, 1]: what the model saw
     uncertain: bool = False  # below UNCERTAIN_BELOW, or a single digit whose ink looks like a number
     line: int = 0  # the line of writing, from the top
@@ -60,7 +62,8 @@ class Reading:
     """Everything read from one image, in reading order, with the ink found for showing to the user."""
 
     digits: tuple[DigitReading, ...]
-    ink: np.ndarray = field(repr=False)  # (H, W) float32 in [0, 1]: the ink as found, bright on black
+    ink: np.ndarray = field(repr=False)  # (h, w) float32 in [0, 1]: the ink as found, bright on black, at the
+    # resolution analysed (the image's own, or shrunk to resolution.ANALYSIS_MAX_PIXELS)
     not_digits: tuple[DigitReading, ...] = ()  # ink that was read and is no digit (a letter, a tap...)
     number: Reading | None = None  # one-digit mode: the ink read as a number, when it looks like one
 
@@ -93,6 +96,11 @@ class _Plan:
     segments: list[segment.Segment] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
     inputs: list[np.ndarray] = field(default_factory=list)
+    scale: tuple[float, float] = (1.0, 1.0)  # the original's pixels per analysed pixel, across and down
+    original_size: tuple[int, int] = (0, 0)  # (width, height) of the original, where boxes are given
+
+    def original_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return box if self.scale == (1.0, 1.0) else map_box(box, self.scale, self.original_size)
 
     def add(self, part: segment.Segment, mnist_image: np.ndarray | None = None) -> None:
         if self.whole and self.segments and self._same_ink(self.segments[0], part):
@@ -125,7 +133,25 @@ def _ink_of(image: np.ndarray) -> tuple[Ink, np.ndarray | None]:
     return find_ink(gray), None
 
 
-def _plan(image: np.ndarray, single: bool) -> _Plan:
+def _plan(image: np.ndarray | Picture, single: bool) -> _Plan:
+    """The plan of an image, analysed at most at resolution.ANALYSIS_MAX_PIXELS, its boxes mapped back.
+
+    A large image waits for a slot (resolution.large_image_slot): the memory analysis takes grows with
+    its pixels, and so many visitors' photos at once would exhaust it.
+    """
+    pixels = image.pixels if isinstance(image, Picture) else np.asarray(image)
+    height, width = pixels.shape[:2] if pixels.ndim >= 2 else (0, 0)  # other shapes: to_gray says what is wrong
+    original_size = image.original_size if isinstance(image, Picture) else (width, height)
+    with large_image_slot(width * height):
+        analysed = shrink(pixels) if pixels.ndim >= 2 else pixels
+        plan = _plan_analysed(analysed, single)
+    if analysed.shape[:2] == (original_size[1], original_size[0]):
+        return plan
+    scale = (original_size[0] / analysed.shape[1], original_size[1] / analysed.shape[0])
+    return replace(plan, scale=scale, original_size=original_size)
+
+
+def _plan_analysed(image: np.ndarray, single: bool) -> _Plan:
     ink, mnist_image = _ink_of(image)
     whole = segment.whole_image(ink)
     if not whole:
@@ -159,12 +185,13 @@ def model_input(image: np.ndarray) -> np.ndarray | None:
     return plan.inputs[0]
 
 
-def recognize(image: np.ndarray, predictor: Predictor, single: bool = True) -> Reading:
-    """Read the digit (``single``: all ink is one digit) or every digit of one image."""
+def recognize(image: np.ndarray | Picture, predictor: Predictor, single: bool = True) -> Reading:
+    """Read the digit (``single``: all ink is one digit) or every digit of one image: an array, or a
+    Picture from images.read_picture. The boxes are in the pixels of the original image either way."""
     return recognize_many([image], predictor, single)[0]
 
 
-def recognize_many(images: list[np.ndarray], predictor: Predictor, single: bool = True) -> list[Reading]:
+def recognize_many(images: list[np.ndarray | Picture], predictor: Predictor, single: bool = True) -> list[Reading]:
     """Read several images, sending all their candidate digits through the model together."""
     plans = [_plan(image, single) for image in images]
     inputs = [item for plan in plans for item in plan.inputs]
@@ -194,7 +221,7 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
         row = rows[index]
         best = int(row.argmax())
         part = plan.segments[index]
-        return DigitReading(best, float(row[best]), row, part.box, plan.crops[index], plan.inputs[index],
+        return DigitReading(best, float(row[best]), row, plan.original_box(part.box), plan.crops[index], plan.inputs[index],
                             uncertain or float(row[best]) < UNCERTAIN_BELOW, part.line)
 
     # A candidate scores as a digit with its reading's probability p or, under NOT_A_DIGIT_BELOW, as no

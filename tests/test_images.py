@@ -6,7 +6,9 @@ import pytest
 from PIL import Image
 
 from bad_inputs import bad_images, bomb_png, png_bytes
-from mnist_app.images import MAX_PIXELS, ImageError, read_image
+from mnist_app import images, resolution
+from mnist_app.images import MAX_PIXELS, ImageError, annotate, read_image, read_picture
+from mnist_app.resolution import Picture
 
 
 def digit_image(mnist, index=0, scale=8) -> np.ndarray:
@@ -33,6 +35,111 @@ def test_each_bad_file_gives_a_clear_error_or_an_image(bad_files):
         else:
             with pytest.raises(ImageError, match=message):
                 read_image(path)
+
+
+def test_read_picture_refuses_the_same_files_with_the_same_words_and_leaves_small_ones_as_they_are(bad_files):
+    for name, (path, message) in bad_files.items():
+        if message is None:
+            picture = read_picture(path)
+            np.testing.assert_array_equal(picture.pixels, read_image(path), err_msg=name)
+            assert picture.original_size == picture.pixels.shape[1::-1] and picture.scale == (1.0, 1.0), name
+        else:
+            with pytest.raises(ImageError, match=message):
+                read_picture(path)
+    with pytest.raises(ImageError, match=r"is 8000x5001 pixels; at most 40 megapixels are accepted"):
+        read_picture(bomb_png(8000, 5001))
+
+
+def jpeg_bytes(image: Image.Image, orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90, exif=exif)
+    return buffer.getvalue()
+
+
+def test_a_large_jpeg_is_decoded_at_half_its_size_and_turned_upright(monkeypatch):
+    stored = Image.new("RGB", (4000, 3000), (250, 250, 250))  # as the camera stored it: on its side
+    stored.paste((20, 20, 20), (1000, 600, 1400, 1000))  # a dark square, 400 pixels wide
+    data = jpeg_bytes(stored, orientation=6)  # "rotate 90 degrees clockwise to display"
+    full = read_image(data)
+    assert full.shape == (4000, 3000, 3)
+
+    def no_resampling(*args, **kwargs):
+        raise AssertionError("the JPEG decoder should have done all the shrinking")
+
+    monkeypatch.setattr(Image.Image, "reduce", no_resampling)
+    monkeypatch.setattr(Image.Image, "resize", no_resampling)
+    picture = read_picture(data)
+    assert picture.pixels.shape == (2000, 1500, 3) and picture.original_size == (3000, 4000)  # upright, halved
+    rows, columns = np.nonzero(full[..., 0] < 128)
+    square = (columns.min(), rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1)  # where it shows, upright
+    assert square == (2000, 1000, 400, 400)
+    rows, columns = np.nonzero(picture.pixels[..., 0] < 128)
+    assert abs(columns.min() - 1000) <= 1 and abs(rows.min() - 500) <= 1 and abs(np.ptp(rows) + 1 - 200) <= 1
+    np.testing.assert_allclose(picture.pixels, resolution.shrink(full), atol=40)  # the same picture, only smaller
+    assert np.abs(picture.pixels.astype(int) - resolution.shrink(full)).mean() < 1
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
+def test_a_large_png_is_shrunk_in_any_mode_as_read_image_reads_it(mode):
+    width, height = 4200, 2100  # 8.8 megapixels: a factor of 2
+    values = np.full((height, width), 200, np.uint8)
+    values[500:900, 1000:1300] = 30
+    if mode == "I;16":
+        image = Image.fromarray(values.astype(np.uint16) * 257)  # 16 bits per pixel, white 51400
+    elif mode == "P":
+        image = Image.fromarray(values).convert("P")
+    else:
+        image = Image.fromarray(values).convert(mode)
+    data = png_bytes(np.asarray(image)) if mode != "P" else _saved(image)
+    picture = read_picture(data)
+    full = read_image(data)
+    assert picture.pixels.shape == (1050, 2100, full.shape[2]) and picture.original_size == (width, height)
+    assert picture.pixels.dtype == np.uint8
+    np.testing.assert_array_equal(picture.pixels, resolution.shrink(full))  # whole blocks of equal pixels
+
+
+def _saved(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_annotate_draws_a_pictures_boxes_where_they_fall_on_its_pixels():
+    picture = Picture(np.full((1500, 2000, 3), 255, np.uint8), (4000, 3000))
+    drawn = annotate(picture, [(1000, 600, 400, 300)], ["7"])
+    assert drawn.shape == (1500, 2000, 3)
+    assert drawn[300 + 75, 500].tolist() == list(images.ACCENT_RGB)  # the left edge, at half the original's x
+    assert drawn[300 + 75, 1000].tolist() == [255, 255, 255]  # where the box would be drawn unscaled: nothing
+
+
+def test_at_most_so_many_large_files_are_decoded_at_once(monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(2))
+    inside, most, lock = 0, 0, threading.Lock()
+    shrunk = images._shrunk
+
+    def counted(*args):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.1)
+        with lock:
+            inside -= 1
+        return shrunk(*args)
+
+    monkeypatch.setattr(images, "_shrunk", counted)
+    data = png_bytes(np.full((1000, 1500), 255, np.uint8))  # 1.5 megapixels: large, within the budget
+    threads = [threading.Thread(target=read_picture, args=(data,)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 2
 
 
 def test_sixteen_bit_and_cmyk_and_gif_are_converted(bad_files):
@@ -126,3 +233,18 @@ def test_predict_json_gives_each_digit_its_uncertain_flag_and_line(mnist, tmp_pa
     assert record["text"] == "217"
     for digit in record["digits"]:
         assert digit["uncertain"] == (digit["confidence"] < UNCERTAIN_BELOW) and digit["line"] == 0
+
+
+def test_predict_cli_gives_a_large_images_boxes_in_its_own_pixels(mnist, tmp_path, capsys):
+    from mnist_app.cli import main
+
+    page = np.full((3000, 4200), 255, np.uint8)  # 12.6 megapixels, read at half the size
+    seven = np.kron(mnist.x_test[0], np.ones((20, 20), np.uint8))
+    page[1200:1760, 2500:3060] = 255 - seven
+    rows, columns = np.nonzero(seven > 127)
+    (tmp_path / "large.png").write_bytes(png_bytes(page))
+    assert main(["predict", "--json", "--single", str(tmp_path / "large.png")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["text"] == "7"
+    expected = [2500 + columns.min(), 1200 + rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1]
+    np.testing.assert_allclose(record["digits"][0]["box"], expected, atol=20)  # within an MNIST pixel (20 here)

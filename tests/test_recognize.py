@@ -1,6 +1,14 @@
+import io
+import threading
+import time
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from mnist_app import recognize as recognize_module
+from mnist_app import resolution
+from mnist_app.images import read_image, read_picture
 from mnist_app.pendigits import draw_like_a_user, write_on_paper
 from mnist_app import nondigits
 from mnist_app.pendigits import PenDigit
@@ -130,3 +138,75 @@ def test_two_lines_of_digits_read_as_two_lines(predictor, held_out):
     reading = recognize(page, predictor, single=False)
     assert len(reading.lines) == 2 and {d.line for d in reading.digits} == {0, 1}
     assert "\n" in reading.text
+
+
+def scan_of_digits(mnist, indices, size=(6000, 6000), scale=20, left=800, top=2500):
+    """A white PNG of ``size`` (width, height) with MNIST test digits pasted in a row, ``scale`` times their
+    size, dark on white, and each digit's box (its pixels darker than half) in the PNG's own pixels."""
+    page = np.full(size[::-1], 255, np.uint8)
+    boxes, x = [], left
+    for index in indices:
+        digit = np.kron(mnist.x_test[index], np.ones((scale, scale), np.uint8))
+        page[top : top + digit.shape[0], x : x + digit.shape[1]] = 255 - digit
+        rows, columns = np.nonzero(digit > 127)
+        boxes.append((x + columns.min(), top + rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1))
+        x += digit.shape[1] + 200
+    buffer = io.BytesIO()
+    Image.fromarray(page).convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue(), boxes
+
+
+def test_a_36_megapixel_scan_is_read_with_its_boxes_in_its_own_pixels(predictor, mnist):
+    data, boxes = scan_of_digits(mnist, [1, 2, 0])  # 2, 1, 7
+    picture = read_picture(data)
+    assert picture.pixels.shape == (2000, 2000, 3) and picture.original_size == (6000, 6000)
+    for image in (picture, read_image(data)):  # as the command line and as the Upload page read it
+        reading = recognize(image, predictor, single=False)
+        assert reading.text == "217" and reading.ink.shape == (2000, 2000)  # analysed at a third
+        for digit, (x, y, width, height) in zip(reading.digits, boxes):
+            # Within an MNIST pixel (20 of the scan's) of where the digit's ink was pasted.
+            np.testing.assert_allclose(digit.box, (x, y, width, height), atol=20)
+
+
+def test_an_image_within_the_budget_is_analysed_as_it_is(predictor, mnist):
+    data, boxes = scan_of_digits(mnist, [0], size=(2000, 2000), scale=10, left=700, top=700)
+    exact = recognize(read_picture(data), predictor)
+    assert exact.ink.shape == (2000, 2000) and exact.text == "7"
+    np.testing.assert_allclose(exact.digits[0].box, boxes[0], atol=10)
+    data, _ = scan_of_digits(mnist, [0], size=(2001, 2000), scale=10, left=700, top=700)
+    shrunk = recognize(read_picture(data), predictor)
+    assert shrunk.ink.shape == (1000, 1001) and shrunk.text == "7"
+    np.testing.assert_allclose(shrunk.digits[0].box, exact.digits[0].box, atol=3)
+
+
+def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_wait(predictor, monkeypatch):
+    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(2))
+    inside, most, lock = 0, 0, threading.Lock()
+    find_ink = recognize_module.find_ink
+
+    def counted(gray):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.1)
+        with lock:
+            inside -= 1
+        return find_ink(gray)
+
+    monkeypatch.setattr(recognize_module, "find_ink", counted)
+    large = np.full((1000, 1200), 255, np.uint8)  # 1.2 megapixels: large, within the budget
+    threads = [threading.Thread(target=recognize, args=(large, predictor)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 2
+    resolution._slots.acquire(), resolution._slots.acquire()  # every slot taken, as by two large photos
+    try:
+        small = threading.Thread(target=recognize, args=(np.zeros((280, 280), np.uint8), predictor))
+        small.start()
+        small.join(timeout=30)
+        assert not small.is_alive()  # a canvas drawing is read while large photos wait
+    finally:
+        resolution._slots.release(), resolution._slots.release()

@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, draw_digit, metric_value, running_app, wait_until_idle  # noqa: E402
@@ -99,8 +100,12 @@ def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, ki
         if sidebar_model(page) != active_before:
             problems.append(f"the sidebar shows {sidebar_model(page)!r}, expected {active_before!r}")
         draw_digit(page, seven.strokes)
-        if metric_value(page, "Prediction") != "7":
-            problems.append(f"the Draw page read {metric_value(page, 'Prediction')!r} for a 7")
+        try:
+            page.locator("[data-testid=stMetric]", has_text="Prediction").wait_for(timeout=30_000)
+        except PlaywrightTimeout:
+            pass
+        if (read := metric_value(page, "Prediction")) != "7":
+            problems.append(f"the Draw page read {read!r} for a 7")
         if versions.training_elsewhere(paths):  # the worker outlived the server: the new server shows it and stops it
             page.goto(f"{url}/training")
             page.get_by_text(f"Training run {run.id}").first.wait_for()

@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -50,15 +50,7 @@ def running_app(timeout_s: float = 90, env: dict[str, str] | None = None) -> Ite
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"streamlit did not start; its log:\n{log.read_text()}") from None
-                time.sleep(0.3)
+        wait_until_healthy(url, server, timeout_s, lambda: f"streamlit did not start; its log:\n{log.read_text()}")
         yield url
     finally:
         server.terminate()
@@ -67,6 +59,20 @@ def running_app(timeout_s: float = 90, env: dict[str, str] | None = None) -> Ite
         except subprocess.TimeoutExpired:
             server.kill()
         log.unlink(missing_ok=True)
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float, failure: Callable[[], str]) -> None:
+    """Wait until ``url``/_stcore/health answers ok (Streamlit's, or a proxy's in front of it); if the
+    process ends or time runs out first, raise RuntimeError with ``failure()`` as its message."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(failure()) from None
+            time.sleep(0.3)
 
 
 # True once Streamlit shows no "running" status: the run that the last action started has finished.

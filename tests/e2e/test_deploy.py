@@ -16,13 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_idle
+from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_healthy, wait_until_idle
 from mnist_app import store, versions
 from mnist_app.config import Paths
 
@@ -46,15 +45,7 @@ def nginx_in_front_of(urls: list[str]):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proxy.poll() is not None:
-                    raise RuntimeError(f"nginx did not start: {proxy.stderr.read().decode() if proxy.poll() is not None else ''}") from None
-                time.sleep(0.2)
+        wait_until_healthy(url, proxy, 20, lambda: f"nginx did not start: {proxy.stderr.read().decode() if proxy.poll() is not None else 'no answer'}")
         yield url
     finally:
         proxy.terminate()

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from mnist_app.resolution import Picture, analysis_size, large_image_slot
+from mnist_app.resolution import Picture, analysis_size, on_a_worker
 
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest accepted; larger ones are refused unread
 MAX_FILE_BYTES = 50 * 1024 * 1024  # 50 MiB of file
@@ -65,14 +65,8 @@ def _decode(data: bytes, shrink: bool) -> Picture:
             target = analysis_size(width, height) if shrink else (width, height)
             if target != (width, height):
                 image.draft(image.mode, target)  # a JPEG's decoder scales by 1/2, 1/4 or 1/8 (at least target); others ignore it
-            with large_image_slot(image.width * image.height):  # the size it will be decoded at
-                image.load()
-                image = _shrunk(image, target)
-                decoded_size = image.size
-                ImageOps.exif_transpose(image, in_place=True)
-                # A rotation by a quarter turn swaps the sides of the original too.
-                original = (height, width) if image.size != decoded_size else (width, height)
-                return Picture(_to_array(image), original)
+            # The worker is chosen by the size the image is decoded at.
+            return on_a_worker(image.width * image.height, _load, image, (width, height), target)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -82,6 +76,16 @@ def _decode(data: bytes, shrink: bool) -> Picture:
         raise ImageError(f"the image has too many pixels; at most {MAX_PIXELS / 1e6:.0f} megapixels are accepted") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"the image file is damaged or truncated ({error})") from None
+
+
+def _load(image: Image.Image, size: tuple[int, int], target: tuple[int, int]) -> Picture:
+    """Decode an opened image of ``size``, bring it down to ``target`` (width, height), turn it upright."""
+    width, height = size
+    image.load()
+    image = _shrunk(image, target)
+    quarter_turn = image.getexif().get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)  # as exif_transpose reads it
+    ImageOps.exif_transpose(image, in_place=True)
+    return Picture(_to_array(image), (height, width) if quarter_turn else (width, height))
 
 
 def _shrunk(image: Image.Image, target: tuple[int, int]) -> Image.Image:

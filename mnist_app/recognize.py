@@ -20,7 +20,7 @@ import numpy as np
 
 from mnist_app import segment
 from mnist_app.preprocess import Ink, as_mnist_image, find_ink, mnist_like, to_gray
-from mnist_app.resolution import Picture, large_image_slot, map_box, shrink
+from mnist_app.resolution import Picture, map_box, on_a_worker, shrink
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
     from mnist_app.model import Predictor
@@ -136,19 +136,23 @@ def _ink_of(image: np.ndarray) -> tuple[Ink, np.ndarray | None]:
 def _plan(image: np.ndarray | Picture, single: bool) -> _Plan:
     """The plan of an image, analysed at most at resolution.ANALYSIS_MAX_PIXELS, its boxes mapped back.
 
-    A large image waits for a slot (resolution.large_image_slot): the memory analysis takes grows with
-    its pixels, and so many visitors' photos at once would exhaust it.
+    A large image is analysed by one of a few workers (resolution.on_a_worker): the memory analysis
+    takes grows with its pixels, and many visitors' photos at once would exhaust it.
     """
     pixels = image.pixels if isinstance(image, Picture) else np.asarray(image)
     height, width = pixels.shape[:2] if pixels.ndim >= 2 else (0, 0)  # other shapes: to_gray says what is wrong
     original_size = image.original_size if isinstance(image, Picture) else (width, height)
-    with large_image_slot(width * height):
-        analysed = shrink(pixels) if pixels.ndim >= 2 else pixels
-        plan = _plan_analysed(analysed, single)
-    if analysed.shape[:2] == (original_size[1], original_size[0]):
+    (analysed_height, analysed_width), plan = on_a_worker(width * height, _shrink_and_plan, pixels, single)
+    if (analysed_width, analysed_height) == original_size:
         return plan
-    scale = (original_size[0] / analysed.shape[1], original_size[1] / analysed.shape[0])
+    scale = (original_size[0] / analysed_width, original_size[1] / analysed_height)
     return replace(plan, scale=scale, original_size=original_size)
+
+
+def _shrink_and_plan(pixels: np.ndarray, single: bool) -> tuple[tuple[int, ...], _Plan]:
+    """(height, width) of the image as analysed, and its plan."""
+    analysed = shrink(pixels) if pixels.ndim >= 2 else pixels
+    return analysed.shape[:2], _plan_analysed(analysed, single)
 
 
 def _plan_analysed(image: np.ndarray, single: bool) -> _Plan:

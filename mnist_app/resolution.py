@@ -9,19 +9,22 @@ before its ink is looked for, and the digits' boxes are mapped back to the image
 
 ``images.read_picture`` decodes a file straight at that size where the format allows (a JPEG at a half,
 a quarter or an eighth while decoding), and ``recognize`` shrinks any larger array it is given.
-Working on a large image takes memory (tens of bytes per analysed pixel), so at most LARGE_AT_ONCE
-images of more than LARGE_PIXELS are decoded or analysed at once; the others wait their turn, and small
-ones (a canvas drawing) never wait.
+Working on a large image takes memory (tens of bytes per analysed pixel), so images of more than
+LARGE_PIXELS are decoded and analysed by LARGE_AT_ONCE worker threads, no more at once; the others wait
+their turn, and small ones (a canvas drawing) never wait. Workers rather than a semaphore: the C
+allocator keeps what a thread freed for that thread's next use, so ten visitors' threads would each keep
+the memory of a large image after their turn (ten 36-megapixel scans read at once: a peak of 1.1 GB with
+a semaphore letting two through at a time, 0.65 GB on two workers; benchmarks/photo_cost.py).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -30,11 +33,12 @@ import numpy as np
 # (6000x6000 -> 2000x2000). Measured on 4000x3000 photos of numbers whose digits are 2% to 20% of the
 # frame high (benchmarks/photo_cost.py --accuracy, README "Figures"): see the figures there.
 ANALYSIS_MAX_PIXELS = 4_000_000
-LARGE_PIXELS = 1_000_000  # an image of more pixels than this waits for one of the slots below
+LARGE_PIXELS = 1_000_000  # an image of more pixels than this is worked on by one of the workers below
 # Analysis is CPU-bound: more images at once than there are cores only adds memory, not speed.
 LARGE_AT_ONCE = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
-_slots = threading.BoundedSemaphore(LARGE_AT_ONCE)
+_workers = ThreadPoolExecutor(max_workers=LARGE_AT_ONCE, thread_name_prefix="large-image")
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,9 @@ def map_box(box: tuple[int, int, int, int], scale: tuple[float, float], bounds: 
     return left, top, right - left, bottom - top
 
 
-@contextmanager
-def large_image_slot(pixels: int) -> Iterator[None]:
-    """Work on an image of ``pixels`` pixels: above LARGE_PIXELS, only once one of LARGE_AT_ONCE slots is free."""
+def on_a_worker(pixels: int, work: Callable[..., Result], *args) -> Result:
+    """``work(*args)`` for an image of ``pixels`` pixels: above LARGE_PIXELS on one of the LARGE_AT_ONCE
+    workers, once one is free (its exceptions are raised here); otherwise at once, on this thread."""
     if pixels <= LARGE_PIXELS:
-        yield
-        return
-    with _slots:
-        yield
+        return work(*args)
+    return _workers.submit(work, *args).result()

@@ -58,12 +58,13 @@ def jpeg_bytes(image: Image.Image, orientation: int = 1) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_large_jpeg_is_decoded_at_half_its_size_and_turned_upright(monkeypatch):
-    stored = Image.new("RGB", (4000, 3000), (250, 250, 250))  # as the camera stored it: on its side
+@pytest.mark.parametrize("orientation, upright", [(1, (4000, 3000)), (3, (4000, 3000)), (6, (3000, 4000)), (8, (3000, 4000))])
+def test_a_large_jpeg_is_decoded_at_half_its_size_and_turned_upright(orientation, upright, monkeypatch):
+    stored = Image.new("RGB", (4000, 3000), (250, 250, 250))  # as the camera stored it
     stored.paste((20, 20, 20), (1000, 600, 1400, 1000))  # a dark square, 400 pixels wide
-    data = jpeg_bytes(stored, orientation=6)  # "rotate 90 degrees clockwise to display"
+    data = jpeg_bytes(stored, orientation)  # 6: "rotate 90 degrees clockwise to display"
     full = read_image(data)
-    assert full.shape == (4000, 3000, 3)
+    assert full.shape == (upright[1], upright[0], 3)
 
     def no_resampling(*args, **kwargs):
         raise AssertionError("the JPEG decoder should have done all the shrinking")
@@ -71,12 +72,12 @@ def test_a_large_jpeg_is_decoded_at_half_its_size_and_turned_upright(monkeypatch
     monkeypatch.setattr(Image.Image, "reduce", no_resampling)
     monkeypatch.setattr(Image.Image, "resize", no_resampling)
     picture = read_picture(data)
-    assert picture.pixels.shape == (2000, 1500, 3) and picture.original_size == (3000, 4000)  # upright, halved
+    assert picture.pixels.shape == (upright[1] // 2, upright[0] // 2, 3) and picture.original_size == upright
     rows, columns = np.nonzero(full[..., 0] < 128)
     square = (columns.min(), rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1)  # where it shows, upright
-    assert square == (2000, 1000, 400, 400)
+    assert square == {1: (1000, 600, 400, 400), 3: (2600, 2000, 400, 400), 6: (2000, 1000, 400, 400), 8: (600, 2600, 400, 400)}[orientation]
     rows, columns = np.nonzero(picture.pixels[..., 0] < 128)
-    assert abs(columns.min() - 1000) <= 1 and abs(rows.min() - 500) <= 1 and abs(np.ptp(rows) + 1 - 200) <= 1
+    np.testing.assert_allclose((columns.min(), rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1), np.array(square) / 2, atol=1)
     np.testing.assert_allclose(picture.pixels, resolution.shrink(full), atol=40)  # the same picture, only smaller
     assert np.abs(picture.pixels.astype(int) - resolution.shrink(full)).mean() < 1
 
@@ -117,8 +118,9 @@ def test_annotate_draws_a_pictures_boxes_where_they_fall_on_its_pixels():
 def test_at_most_so_many_large_files_are_decoded_at_once(monkeypatch):
     import threading
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(2))
+    monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
     inside, most, lock = 0, 0, threading.Lock()
     shrunk = images._shrunk
 

@@ -1,6 +1,7 @@
 import io
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -180,7 +181,7 @@ def test_an_image_within_the_budget_is_analysed_as_it_is(predictor, mnist):
 
 
 def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_wait(predictor, monkeypatch):
-    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(2))
+    monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
     inside, most, lock = 0, 0, threading.Lock()
     find_ink = recognize_module.find_ink
 
@@ -202,11 +203,13 @@ def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_
     for thread in threads:
         thread.join()
     assert most == 2
-    resolution._slots.acquire(), resolution._slots.acquire()  # every slot taken, as by two large photos
+    busy = threading.Event()
+    for _ in range(2):  # every worker taken, as by two large photos
+        resolution._workers.submit(busy.wait, 60)
     try:
         small = threading.Thread(target=recognize, args=(np.zeros((280, 280), np.uint8), predictor))
         small.start()
         small.join(timeout=30)
         assert not small.is_alive()  # a canvas drawing is read while large photos wait
     finally:
-        resolution._slots.release(), resolution._slots.release()
+        busy.set()

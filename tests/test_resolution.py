@@ -1,11 +1,12 @@
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from mnist_app import resolution
-from mnist_app.resolution import ANALYSIS_MAX_PIXELS, Picture, analysis_size, large_image_slot, map_box, reduction, shrink
+from mnist_app.resolution import ANALYSIS_MAX_PIXELS, Picture, analysis_size, map_box, on_a_worker, reduction, shrink
 
 
 @pytest.mark.parametrize("size, factor, analysed", [
@@ -48,33 +49,40 @@ def test_boxes_are_mapped_to_the_pixels_they_cover_and_kept_inside():
     assert picture.shown_box((1000, 600, 400, 300)) == (500, 300, 200, 150)
 
 
-def test_at_most_so_many_large_images_are_worked_on_at_once(monkeypatch):
-    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(2))
+def test_large_images_are_worked_on_by_so_many_workers_at_once_and_small_ones_here(monkeypatch):
+    monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2, thread_name_prefix="large-image"))
     inside, most, lock = 0, {"large": 0, "small": 0}, threading.Lock()
+    threads_used = {"large": set(), "small": set()}
 
-    def work(kind: str, pixels: int) -> None:
+    def work(kind: str) -> str:
         nonlocal inside
-        with large_image_slot(pixels):
-            with lock:
-                inside += 1
-                most[kind] = max(most[kind], inside)
-            time.sleep(0.1)
-            with lock:
-                inside -= 1
+        with lock:
+            inside += 1
+            most[kind] = max(most[kind], inside)
+            threads_used[kind].add(threading.current_thread().name)
+        time.sleep(0.1)
+        with lock:
+            inside -= 1
+        return kind
 
     for kind, pixels in (("large", resolution.LARGE_PIXELS + 1), ("small", resolution.LARGE_PIXELS)):
-        threads = [threading.Thread(target=work, args=(kind, pixels)) for _ in range(6)]
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(on_a_worker(pixels, work, kind))) for _ in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        assert results == [kind] * 6
     assert most == {"large": 2, "small": 6}  # two at once, not one: they do overlap; small ones never wait
+    assert len(threads_used["large"]) == 2 and all(name.startswith("large-image") for name in threads_used["large"])
+    assert len(threads_used["small"]) == 6 and not any(name.startswith("large-image") for name in threads_used["small"])
 
 
-def test_the_slots_are_given_back_when_the_work_fails(monkeypatch):
-    monkeypatch.setattr(resolution, "_slots", threading.BoundedSemaphore(1))
+def test_a_workers_exception_is_raised_to_the_caller_and_the_workers_go_on():
+    def damaged() -> None:
+        raise ValueError("the image is damaged")
+
     for _ in range(3):
         with pytest.raises(ValueError, match="the image is damaged"):
-            with large_image_slot(10**7):
-                raise ValueError("the image is damaged")
-    assert resolution._slots.acquire(timeout=1)
+            on_a_worker(10**7, damaged)
+    assert on_a_worker(10**7, lambda: threading.current_thread().name).startswith("large-image")

@@ -222,7 +222,9 @@ def accuracy(args: argparse.Namespace) -> None:
         photos.append((jpeg_bytes(_photograph(write_number(picked, (3000, 4000), height, rng, pen), rng)), _text(picked), height))
     predictor = load_predictor(Paths().default_model_dir)
     print(f"{len(photos)} photos 4000x3000 of numbers by writers 25-30 of pendigits-orig.tra; share read exactly")
-    print(f"{'budget MP':>10}{'analysed':>11}{'all':>7}" + "".join(f"{f'{h} px':>8}" for h in args.heights) + f"{'ms per photo':>14}")
+    print(f"{'budget MP':>10}{'analysed':>11}{'all':>7}" + "".join(f"{f'{h} px':>8}" for h in args.heights)
+          + f"{'ms per photo':>14}   against the first row: photos read right only here / only there")
+    first = None
     for budget in args.budgets:
         if resolution is not None:
             # For measuring only: the engine reads its bound at call time; 0 stands for no bound at all.
@@ -234,7 +236,9 @@ def accuracy(args: argparse.Namespace) -> None:
         elapsed = (time.perf_counter() - started) * 1000 / len(photos)
         heights = np.array([height for _, _, height in photos])
         shares = "".join(f"{right[heights == h].mean():>8.0%}" for h in args.heights)
-        print(f"{budget or 'none':>10}{analysed:>11}{right.mean():>7.1%}{shares}{elapsed:>14.0f}", flush=True)
+        first = right if first is None else first
+        print(f"{budget or 'none':>10}{analysed:>11}{right.mean():>7.1%}{shares}{elapsed:>14.0f}"
+              f"   {int((right & ~first).sum())} / {int((first & ~right).sum())}", flush=True)
 
 
 def main() -> None:

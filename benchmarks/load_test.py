@@ -101,7 +101,8 @@ async def draw_and_read(page, digit) -> tuple[str | None, float, float | None]:
     await page.get_by_role("button", name="Clear").click()
     await page.get_by_text(INVITATION).wait_for()
     await wait_until_idle(page)  # the canvas empties itself and reports it: one more run
-    return answer, float(sure.split("%")[0]) / 100, latency
+    confidence = float(sure.split("%")[0]) / 100 if "%" in sure else 0.0  # "97.2% sure", or "not a digit"
+    return answer, confidence, latency
 
 
 async def session_loop(page, pool, phase: Phase, deadline: float, budget: list[int], rng: random.Random) -> None:

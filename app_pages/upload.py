@@ -1,12 +1,13 @@
 """Upload: a photo or scan of handwriting (or a camera shot), every digit found and read.
 
-The upload stays in memory: its bytes go to mnist_app.images.read_image, which checks them, and its name
-is only ever shown, never used as a path.
+The upload stays in memory: its bytes go to mnist_app.images.read_picture, which checks them and decodes
+them at the resolution reading needs (a 12-megapixel photo at half size), and its name is only ever
+shown, never used as a path.
 """
 
 import streamlit as st
 
-from mnist_app.images import EXTENSIONS, ImageError, read_image
+from mnist_app.images import EXTENSIONS, ImageError, read_picture
 from mnist_app.recognize import recognize
 from ui.common import active_model, digits_read_ui, picture_ui
 
@@ -40,28 +41,28 @@ if upload is None:
     st.stop()
 
 try:
-    image = read_image(upload.getvalue())
+    picture = read_picture(upload.getvalue())  # the boxes read come back in the file's own pixels
 except ImageError as error:
     st.error(f"Cannot read {shown_name(upload.name)}: {error}.", icon=":material/broken_image:")
     st.stop()
 
-reading = recognize(image, active_model().predictor, single=mode == "One digit")
+reading = recognize(picture, active_model().predictor, single=mode == "One digit")
 if reading.empty and reading.number is None:
     if reading.not_digits:
         st.warning("What is written here does not look like digits.", icon=":material/block:")
-        digits_read_ui(image, reading, caption=shown_name(upload.name))
+        digits_read_ui(picture, reading, caption=shown_name(upload.name))
     else:
         st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
-        picture_ui(image, caption=shown_name(upload.name))
+        picture_ui(picture.pixels, caption=shown_name(upload.name))
     st.stop()
 if reading.number is not None:
     st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" to read each digit.", icon=":material/pin:")
     if reading.empty:
-        digits_read_ui(image, reading, caption=shown_name(upload.name))
+        digits_read_ui(picture, reading, caption=shown_name(upload.name))
         st.stop()
 
 count = len(reading.digits)
 lines = reading.lines
 st.metric("Read", " / ".join(lines), f"{count} digit{'' if count == 1 else 's'}" + (f" on {len(lines)} lines" if len(lines) > 1 else ""),
           delta_color="off", delta_arrow="off")
-digits_read_ui(image, reading, caption=shown_name(upload.name))
+digits_read_ui(picture, reading, caption=shown_name(upload.name))

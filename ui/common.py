@@ -19,6 +19,7 @@ from mnist_app.data import class_counts, load_mnist, mean_images
 from mnist_app.images import ACCENT_RGB, annotate
 from mnist_app.jobs import Trainer
 from mnist_app.model import Predictor, keep_keras_state_between_script_runs
+from mnist_app.resolution import Picture
 from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
@@ -152,9 +153,10 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def digits_read_ui(image: np.ndarray, reading, caption: str | None = None, min_columns: int = 8) -> None:
-    """Several digits read from ``image``: which are uncertain, the image with each digit's box and
-    value (and a grey box around ink that is no digit), and the 28x28 inputs the model saw."""
+def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = None, min_columns: int = 8) -> None:
+    """Several digits read from ``image`` (an array, or a picture decoded smaller than its file): which are
+    uncertain, the image with each digit's box and value (and a grey box around ink that is no digit), and
+    the 28x28 inputs the model saw."""
     uncertain = [ordinal(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
     if uncertain:
         which = ", ".join(uncertain[:-1]) + (" and " if len(uncertain) > 1 else "") + uncertain[-1]

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from at_once import AtOnce, run_in_threads
 from bad_inputs import bad_images, bomb_png, png_bytes
 from mnist_app import images, resolution
 from mnist_app.images import MAX_PIXELS, ImageError, annotate, read_image, read_picture
@@ -116,32 +117,14 @@ def test_annotate_draws_a_pictures_boxes_where_they_fall_on_its_pixels():
 
 
 def test_at_most_so_many_large_files_are_decoded_at_once(monkeypatch):
-    import threading
-    import time
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
-    inside, most, lock = 0, 0, threading.Lock()
-    shrunk = images._shrunk
-
-    def counted(*args):
-        nonlocal inside, most
-        with lock:
-            inside += 1
-            most = max(most, inside)
-        time.sleep(0.1)
-        with lock:
-            inside -= 1
-        return shrunk(*args)
-
+    counted = AtOnce(images._shrunk)
     monkeypatch.setattr(images, "_shrunk", counted)
     data = png_bytes(np.full((1000, 1500), 255, np.uint8))  # 1.5 megapixels: large, within the budget
-    threads = [threading.Thread(target=read_picture, args=(data,)) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert most == 2
+    run_in_threads(read_picture, (data,), 6)
+    assert counted.most == 2
 
 
 def test_sixteen_bit_and_cmyk_and_gif_are_converted(bad_files):

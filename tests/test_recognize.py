@@ -1,12 +1,12 @@
 import io
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from at_once import AtOnce, run_in_threads
 from mnist_app import recognize as recognize_module
 from mnist_app import resolution
 from mnist_app.images import read_image, read_picture
@@ -182,27 +182,11 @@ def test_an_image_within_the_budget_is_analysed_as_it_is(predictor, mnist):
 
 def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_wait(predictor, monkeypatch):
     monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
-    inside, most, lock = 0, 0, threading.Lock()
-    find_ink = recognize_module.find_ink
-
-    def counted(gray):
-        nonlocal inside, most
-        with lock:
-            inside += 1
-            most = max(most, inside)
-        time.sleep(0.1)
-        with lock:
-            inside -= 1
-        return find_ink(gray)
-
+    counted = AtOnce(recognize_module.find_ink)
     monkeypatch.setattr(recognize_module, "find_ink", counted)
     large = np.full((1000, 1200), 255, np.uint8)  # 1.2 megapixels: large, within the budget
-    threads = [threading.Thread(target=recognize, args=(large, predictor)) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert most == 2
+    run_in_threads(recognize, (large, predictor), 6)
+    assert counted.most == 2
     busy = threading.Event()
     for _ in range(2):  # every worker taken, as by two large photos
         resolution._workers.submit(busy.wait, 60)

@@ -25,9 +25,10 @@ SAMPLE_SHA256 = "15dd888c9c45475cdc803e8eb28594c1173793dbecca44965f478d93f43af77
 
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch) -> Path:
-    """An empty Keras cache for this test alone."""
+    """An empty Keras cache for this test alone, and no PENDIGITS_PATH (the other tests say "none")."""
     home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.delenv("PENDIGITS_PATH", raising=False)
     return home
 
 

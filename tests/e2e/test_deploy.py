@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_healthy
+from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_healthy, wait_until_idle
 from mnist_app import store, versions
 from mnist_app.config import Paths
 
@@ -99,8 +99,14 @@ def test_a_version_made_active_through_one_server_is_served_by_both(browser, two
     first, second = new_page(browser), new_page(browser)
     first.goto(f"{servers['first']}/training")
     first.get_by_text("Make active").first.wait_for()
-    first.get_by_test_id("stSelectbox").filter(has_text="Version").click()
+    wait_until_idle(first)
+    # The select box (a combo box) opens its list on the arrow key; a click alone only focuses it.
+    chooser = first.get_by_test_id("stSelectbox").filter(has_text="Version").get_by_role("combobox")
+    chooser.click()
+    chooser.press("ArrowDown")
     first.get_by_role("option", name=servers["other"]).click()
+    assert chooser.input_value() == servers["other"]
+    wait_until_idle(first)
     first.get_by_role("button", name="Make active").click()
     active_file, deadline = servers["runs"] / versions.ACTIVE_FILE, time.monotonic() + 60
     while not (active_file.exists() and json.loads(active_file.read_text())["id"] == servers["other"]):

@@ -122,7 +122,7 @@ class Trainer:
                 raise TrainerBusy("another process is training a model with the same runs folder; try again when it ends")
             try:  # the worker inherits the lock; this process's copy is closed whatever happens
                 run_dir = versions.new_run_dir(self.paths, dataclasses.asdict(config), stage="preparing",
-                                               activate=activate, command=command, started_at=time.time())
+                                               activate=activate, command=command)
                 self._process = self._spawn(run_dir, lock)
                 versions.write_run_state(run_dir, "running", pid=self._process.pid)  # the worker's, from now on
             finally:
@@ -193,7 +193,7 @@ def read_status(run_dir: Path) -> JobStatus:
         run_id=run_dir.name,
         config=TrainConfig.from_record(record.get("config", {})),
         stage=stage,
-        started=record.get("started_at") or _timestamp(record.get("started")) or time.time(),
+        started=_timestamp(record.get("started")) or time.time(),
         ended=record.get("ended_at") if stage in ENDED else None,
         progress=read_progress(run_dir),
         error=error,

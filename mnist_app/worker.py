@@ -36,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     os.nice(NICENESS)
     _size_thread_pools()
     run_dir = args.run_dir.resolve()
-    record = versions.read_json_or_empty(run_dir / versions.RUN_FILE)
-    versions.write_run_state(run_dir, "running", pid=os.getpid())
+    record = versions.read_json_or_empty(run_dir / versions.RUN_FILE)  # its pid is there already: the starter wrote it
     paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
     run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"),
             exit_on_early_stop=True)

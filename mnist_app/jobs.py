@@ -177,11 +177,15 @@ class Trainer:
 
 def read_status(run_dir: Path) -> JobStatus:
     """A run's status from its directory: run.json, progress.json and, once saved, card.json."""
+    # The lock is probed before run.json is read: the worker records its outcome, then frees the lock, so a
+    # free lock and a record that still says running, read in this order, mean the worker died unheard.
+    # (Read the other way round, a run ending between the two reads would pass for a dead one.)
+    worker_alive = versions.training_elsewhere(Paths(runs_dir=run_dir.parent))
     record = versions.read_json_or_empty(run_dir / versions.RUN_FILE)
     state = record.get("state", "failed")
     stage = record.get("stage", "preparing") if state == "running" else state
     error = record.get("error")
-    if state == "running" and not versions.training_elsewhere(Paths(runs_dir=run_dir.parent)):
+    if state == "running" and not worker_alive:
         stage, error = "failed", f"the training process ended without a word (killed, or out of memory){_log_tail(run_dir)}"
     card = None
     if (run_dir / store.CARD_FILE).is_file():

@@ -171,6 +171,20 @@ def test_a_killed_worker_ends_the_run_as_failed_and_frees_the_lock(trainer, path
     trainer.wait(timeout=120)
 
 
+def test_a_run_that_ends_while_its_status_is_read_is_not_taken_for_dead(paths, monkeypatch):
+    # The worker records its outcome, then frees the lock. A reader that finds the lock free must find the
+    # outcome too, however the two reads interleave with the worker's last steps (CI once read "failed").
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK), stage="saving")
+
+    def probe_as_the_worker_ends(probed_paths):
+        versions.write_run_state(run_dir, "finished", ended_at=time.time())
+        return False  # by the time of the probe the worker has gone
+
+    monkeypatch.setattr(versions, "training_elsewhere", probe_as_the_worker_ends)
+    status = jobs.read_status(run_dir)
+    assert status.stage == "finished" and status.error is None
+
+
 def test_activate_if_better_compares_test_accuracy(trainer, paths):
     status = trainer.start(QUICK, activate="if_better")
     status = trainer.wait(timeout=120)

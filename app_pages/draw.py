@@ -82,4 +82,4 @@ with right:
         count = len(reading.digits)
         st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",
                   delta_color="off", delta_arrow="off")
-        digits_read_ui(image, reading, min_columns=6)
+        digits_read_ui(image, reading)

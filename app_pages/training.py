@@ -4,7 +4,8 @@
 import streamlit as st
 
 from mnist_app.model import describe_layers
-from ui.common import active_model, curves_figure
+from ui.common import active_model
+from ui.curves import curves_figure
 from ui.retrain import access_ui, retrain_ui, versions_ui
 
 st.title("Training")

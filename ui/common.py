@@ -101,10 +101,27 @@ def sidebar_ui() -> None:
 
 def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) -> None:
     """A small image (28x28 floats in [0, 1] or uint8) shown large with sharp pixels."""
+    st.image(_pixels_image(image, size), caption=caption)
+
+
+def _pixels_image(image: np.ndarray, size: int, margin: int = 0) -> Image.Image:
+    # (28, 28) floats in [0, 1] or uint8 -> (size, size) sharp pixels, in a transparent margin if asked.
     values = np.asarray(image)
     if values.dtype != np.uint8:
         values = (np.clip(values, 0, 1) * 255).astype(np.uint8)
-    st.image(Image.fromarray(values).resize((size, size), Image.NEAREST), caption=caption)
+    picture = Image.fromarray(values).resize((size, size), Image.NEAREST)
+    if not margin:
+        return picture
+    framed = Image.new("RGBA", (size + 2 * margin, size + 2 * margin), (0, 0, 0, 0))
+    framed.paste(picture.convert("RGBA"), (margin, margin))
+    return framed
+
+
+def image_grid_ui(images, captions: list[str], size: int = 84) -> None:
+    """Small images (28x28) in rows that wrap to the page's width: twelve to a row on a laptop, four on a
+    phone. (Streamlit's columns stack into one image per row on a narrow screen.)"""
+    if len(images):
+        st.image([_pixels_image(image, size, margin=3) for image in images], caption=captions, width=size + 6)
 
 
 def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
@@ -153,7 +170,7 @@ def ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = None, min_columns: int = 8) -> None:
+def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = None) -> None:
     """Several digits read from ``image`` (an array, or a picture decoded smaller than its file): which are
     uncertain, the image with each digit's box and value (and a grey box around ink that is no digit), and
     the 28x28 inputs the model saw."""
@@ -169,9 +186,7 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     picture_ui(annotate(image, [d.box for d in marks], [str(d.digit) for d in reading.digits] + ["?"] * len(reading.not_digits),
                         [ACCENT_RGB] * len(reading.digits) + [NOT_A_DIGIT_RGB] * len(reading.not_digits)), caption=caption)
     st.caption("What the model saw, digit by digit")
-    for column, digit in zip(st.columns(max(len(reading.digits), min_columns)), reading.digits):
-        with column:
-            pixels_ui(digit.model_input, size=84, caption=f"{digit.digit} · {digit.confidence:.0%}")
+    image_grid_ui([digit.model_input for digit in reading.digits], [f"{digit.digit} · {digit.confidence:.0%}" for digit in reading.digits])
 
 
 def probabilities_figure(probabilities: np.ndarray, height: int = 260, highlight: bool = True) -> go.Figure:
@@ -214,22 +229,3 @@ def average_digits(split: str) -> np.ndarray:
 def digit_counts(split: str) -> np.ndarray:
     """How many images of each digit MNIST's "train" or "test" set holds, counted once."""
     return class_counts(mnist_split(split)[1])
-
-
-def curves_figure(history: list[dict], metric: str, title: str) -> go.Figure:
-    """Training against validation ``metric`` ("loss" or "accuracy") per epoch, from a card's history."""
-    epochs = [row["epoch"] for row in history]
-    figure = go.Figure(
-        [
-            go.Scatter(x=epochs, y=[row[metric] for row in history], name="training", mode="lines+markers", line_color="#7F8C9A"),
-            go.Scatter(x=epochs, y=[row[f"val_{metric}"] for row in history], name="validation", mode="lines+markers", line_color=ACCENT),
-        ]
-    )
-    figure.update_layout(
-        title=title, height=340, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(title="epoch", dtick=max(1, len(epochs) // 10)),
-        yaxis_tickformat=".1%" if metric == "accuracy" else None,
-        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
-    )
-    if metric == "loss":
-        figure.update_yaxes(type="log")
-    return figure

@@ -20,7 +20,8 @@ import streamlit as st
 from mnist_app import versions
 from mnist_app.config import Paths, RetrainAccess
 from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
-from ui.common import active_model, curves_figure, trainer
+from ui.common import active_model, trainer
+from ui.curves import curves_figure
 
 POLL_SECONDS = 1.0
 SECRET_KEY = "retrain_password"  # the key of .streamlit/secrets.toml that may hold the password

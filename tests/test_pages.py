@@ -1,28 +1,16 @@
-"""Every page under Streamlit's AppTest: it runs without exception and shows its key elements."""
+"""The Draw and Upload pages and the sidebar under Streamlit's AppTest (the Training page: test_training_page.py;
+Dataset and Evaluation: test_browse_pages.py)."""
 
 import io
 import sys
-import time
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from mnist_app.pendigits import draw_like_a_user, write_on_paper
-
-PROJECT = Path(__file__).resolve().parent.parent
-TIMEOUT = 60
-
-
-def app(page: str | None = None) -> AppTest:
-    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=TIMEOUT).run()
-    if page is not None:
-        test.switch_page(f"app_pages/{page}.py").run()
-    assert not test.exception, [e.message for e in test.exception]
-    return test
+from tests.apptest import app
 
 
 class FakeCanvas:
@@ -156,76 +144,6 @@ def test_upload_page_says_when_there_is_no_digit(mnist):
     assert "No digit found" in test.warning[0].value
 
 
-def grid_captions(test: AppTest) -> list[str]:
-    return [caption for image in test.get("image") for caption in image.captions]
-
-
-def test_dataset_page_filters_and_shuffles(mnist):
-    test = app("dataset")
-    test.selectbox(key="dataset_digit").set_value(3).run()
-    shown = [c for c in grid_captions(test) if c.startswith("#")]
-    assert len(shown) == 48 and all(c.endswith("· 3") for c in shown)
-    test.button(key="dataset_shuffle").click().run()
-    reshuffled = [c for c in grid_captions(test) if c.startswith("#")]
-    assert not test.exception and reshuffled != shown and all(c.endswith("· 3") for c in reshuffled)
-    assert len(test.get("plotly_chart")) == 1  # the class distribution
-
-
-def test_training_page_shows_curves_card_and_versions(mnist):
-    test = app("training")
-    assert [m.label for m in test.main.metric][:2] == ["Test accuracy", "Test loss"]
-    assert len(test.get("plotly_chart")) == 2
-    assert test.selectbox(key="training_version").options == ["mnist-cnn", "mnist-dense"]
-    assert test.button(key="training_make_active").disabled  # the active one is chosen
-
-
-def _wait_for_job_end(test: AppTest, timeout: float = 180) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while not test.success and not test.error and not test.warning:
-        assert time.monotonic() < deadline, "the training job did not end in time"
-        time.sleep(0.5)
-        test.run()
-    return test
-
-
-def test_training_page_retrains_shows_progress_and_activates(mnist, small_mnist, monkeypatch, tmp_path):
-    small = tmp_path / "small.npz"
-    np.savez(small, x_train=small_mnist.x_train, y_train=small_mnist.y_train, x_test=small_mnist.x_test, y_test=small_mnist.y_test)
-    monkeypatch.setenv("MNIST_PATH", str(small))
-    first = app("training")
-    first.segmented_control(key="training_architecture").set_value("dense")
-    first.number_input(key="training_epochs").set_value(60)
-    first.selectbox(key="training_batch_size").set_value(32)
-    first.button(key="training_start").click().run()
-    assert not first.exception
-    assert first.markdown[0].value.startswith("**Training run ") and "DENSE, up to 60 epochs, batch 32" in first.markdown[0].value
-
-    # A second visitor sees the same job, with no way to start another, and stops it.
-    second = app("training")
-    assert second.markdown[0].value == first.markdown[0].value
-    assert not [b for b in second.button if b.key == "training_start"]
-    deadline = time.monotonic() + 60
-    while any(c.value.startswith("The loss and accuracy curves appear") for c in second.caption):
-        assert time.monotonic() < deadline, "no epoch finished in time"
-        time.sleep(0.3)
-        second.run()
-    second.button(key="training_stop").click().run()
-
-    _wait_for_job_end(first)
-    assert not first.error and not first.warning, [e.value for e in (*first.error, *first.warning)]
-    assert "stopped early" in first.success[0].value
-    run_id = first.success[0].value.split()[2]
-    assert first.metric[0].label == f"New: {run_id}" and first.metric[1].label == "Active: mnist-cnn"
-    assert run_id in first.selectbox(key="training_version").options
-    first.button(key="training_activate_new").click().run()
-    assert not first.exception
-    first.run()  # AppTest shows the run that called st.rerun(), not the rerun itself
-    assert first.info[0].value == "The new model is active." and first.metric[1].label == f"Active: {run_id}"
-    fresh = app()  # every session switches at its next run
-    assert fresh.sidebar.markdown[0].value.startswith(f"**{run_id}** · DENSE")
-    assert fresh.sidebar.metric[0].value == first.metric[0].value  # the new model's test accuracy
-
-
 def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
     from mnist_app import versions
     from mnist_app.config import Paths
@@ -235,28 +153,3 @@ def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
     assert "The active model could not be used" in test.warning[0].value and "mnist-cnn is serving instead" in test.warning[0].value
     assert test.sidebar.markdown[0].value.startswith("**mnist-cnn**")
     assert versions.active_version(Paths.from_env()).problem
-
-
-def test_evaluation_page_filters_mistakes(mnist, shipped_model_dir):
-    from mnist_app.store import read_evaluation
-
-    evaluation = read_evaluation(shipped_model_dir)
-    test = app("evaluation")
-    assert test.main.metric[0].value == f"{evaluation['accuracy']:.2%}"
-    first = evaluation["misclassified"][0]
-    test.selectbox(key="evaluation_true").set_value(first["true"])
-    test.selectbox(key="evaluation_predicted").set_value(first["predicted"]).run()
-    assert not test.exception
-    expected = [m for m in evaluation["misclassified"] if m["true"] == first["true"] and m["predicted"] == first["predicted"]]
-    assert test.selectbox(key="evaluation_example").options[0].startswith(f"#{expected[0]['index']}:")
-    assert len(test.selectbox(key="evaluation_example").options) == min(len(expected), 24)
-
-
-def test_dataset_page_explains_when_mnist_cannot_be_loaded(monkeypatch, tmp_path):
-    import streamlit as st
-
-    st.cache_data.clear()  # MNIST may already be cached by an earlier test
-    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "missing.npz"))
-    test = app("dataset")
-    assert "MNIST could not be loaded" in test.error[0].value and "missing.npz: no such file" in test.error[0].value
-    st.cache_data.clear()  # the later tests must not see the failure

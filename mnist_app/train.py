@@ -27,7 +27,7 @@ from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
 from mnist_app.nondigits import non_digit_training_set
 from mnist_app.pendigits import pen_training_set
-from mnist_app.progress import Progress
+from mnist_app.progress import Preparation, Progress
 
 NOT_A_DIGIT = 10  # the training label of a drawing that is no digit (the model still has ten outputs)
 
@@ -52,20 +52,26 @@ def train(
     stop: threading.Event | None = None,
     command: str | None = None,
     stage: Callable[[str], None] | None = None,
+    prepare: Callable[[Preparation], None] | None = None,
 ) -> TrainResult:
     """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
 
-    The weights kept are those of the epoch with the lowest validation loss. ``progress`` is called from
-    the training thread after every batch and epoch. Setting ``stop`` (from any thread) ends training
-    after the current batch; the best weights seen so far are kept and saved,
-    and the card records that the run was stopped. ``command`` is recorded in the card. ``stage`` is told
-    when each part of the run begins: "preparing", "training", "evaluating", "saving".
+    The weights kept are those of the finished epoch with the lowest validation loss (the card's
+    best_epoch, a row of its history). ``progress`` is called from the training thread after every batch
+    and epoch. Setting ``stop`` (from any thread) ends training after the current batch; that epoch, cut
+    short, is neither counted nor kept: the best finished epoch is saved, and the card records that the
+    run was stopped and in which epoch. ``command`` is recorded in the card. ``stage`` is told when each
+    part of the run begins: "preparing", "training", "evaluating", "saving"; ``prepare``, what the
+    preparation is doing and how far it is.
     """
     stage = stage or (lambda name: None)
+    prepare = prepare or (lambda step: None)
     stage("preparing")
+    prepare(Preparation("Reading the MNIST digits"))
     data = data if data is not None else load_mnist()
     keras.utils.set_random_seed(config.seed)
-    (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config), config)
+    (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config, prepare), config)
+    prepare(Preparation("Building the model"))
     steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
 
     strategy = distribution_strategy()
@@ -79,9 +85,8 @@ def train(
     reporter = _Reporter(config, steps_per_epoch, progress, stop)
     # While the learning rate is high the validation loss wanders; early stopping watches from a third of
     # the run on, when the cosine decay has begun to settle it.
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, start_from_epoch=config.epochs // 3, restore_best_weights=True
-    )
+    # The reporter keeps the best epoch's weights and puts them back; early stopping only ends the run.
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, start_from_epoch=config.epochs // 3)
     stage("training")
     started = time.perf_counter()
     model.fit(
@@ -95,12 +100,12 @@ def train(
     train_seconds = time.perf_counter() - started
     if not reporter.history:
         raise TrainingStopped("training was stopped before the first epoch finished; nothing was saved")
-    # EarlyStopping has put back the weights of the epoch with the lowest validation loss, also after a stop.
+    # The reporter has put back the weights of the finished epoch with the lowest validation loss, also after a stop.
 
     stage("evaluating")
     predictor = Predictor(model)
     evaluation = evaluate(predictor, data.x_test, data.y_test)
-    card = _card(config, model, reporter, early_stopping.best_epoch + 1, train_seconds, evaluation, command, len(x_train), len(x_val))
+    card = _card(config, model, reporter, train_seconds, evaluation, command, len(x_train), len(x_val))
     # How sure the model may claim to be, fitted on the pen-drawn writers it did not learn from.
     card["calibration"] = calibration(predictor, config.pen_path, config.pen_writers)
     stage("saving")
@@ -108,22 +113,28 @@ def train(
     return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
 
 
-def training_images(data: Mnist, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+def training_images(data: Mnist, config: TrainConfig, prepare: Callable[[Preparation], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones and the drawings of
-    things that are not digits (labelled NOT_A_DIGIT) when configured."""
+    things that are not digits (labelled NOT_A_DIGIT) when configured. ``prepare`` hears how the drawing goes."""
+    prepare = prepare or (lambda step: None)
     images, labels = data.x_train, data.y_train
     if config.train_limit is not None:
         images, labels = images[: config.train_limit], labels[: config.train_limit]
     writers = set(config.pen_writers) if config.pen_writers is not None else None
     cache_dir = Paths.from_env().runs_dir / ".cache"  # drawn once per file, settings and code version
     if config.pen_path is not None:
+        prepare(Preparation("Reading the pen-drawn digits"))
         pen_images, pen_labels = pen_training_set(
-            config.pen_path, config.pen_renders, config.seed, writers, cache_dir, config.convention_renders)
+            config.pen_path, config.pen_renders, config.seed, writers, cache_dir, config.convention_renders,
+            report=lambda done, total: prepare(Preparation(f"Drawing {total:,} training digits from pen strokes", done, total)))
         images, labels = np.concatenate([images, pen_images]), np.concatenate([labels, pen_labels])
     if config.non_digits:
         # In proportion to a short run on a slice, so that a quick test stays quick.
         count = min(config.non_digits, max(10, len(images) // 6))
-        others = non_digit_training_set(count, config.seed, config.pen_path, writers, cache_dir)
+        prepare(Preparation("Reading the drawings that are no digit"))
+        others = non_digit_training_set(
+            count, config.seed, config.pen_path, writers, cache_dir,
+            report=lambda done, total: prepare(Preparation(f"Drawing {total:,} things that are no digit (taps, scribbles, letters)", done, total)))
         images = np.concatenate([images, others])
         labels = np.concatenate([labels, np.full(len(others), NOT_A_DIGIT, np.uint8)])
     return images, labels
@@ -211,7 +222,8 @@ def distribution_strategy() -> tf.distribute.Strategy:
 
 
 class _Reporter(keras.callbacks.Callback):
-    """Sends ``Progress`` reports, records the per-epoch history and honours the stop switch."""
+    """Sends ``Progress`` reports, records the per-epoch history, honours the stop switch and keeps the
+    weights of the best finished epoch (lowest validation loss), which it puts back when training ends."""
 
     def __init__(self, config: TrainConfig, steps_per_epoch: int, progress, stop: threading.Event | None):
         super().__init__()
@@ -221,6 +233,7 @@ class _Reporter(keras.callbacks.Callback):
         self.stopped = False
         self.started = self.epoch_started = time.perf_counter()
         self.epoch = 0
+        self.best_loss, self.best_weights, self.kept_epoch = float("inf"), None, None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.epoch_started = epoch + 1, time.perf_counter()
@@ -232,12 +245,23 @@ class _Reporter(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.stopped:
-            return  # an epoch cut short by the stop switch is not a finished epoch
+            return  # an epoch cut short by the stop switch is not a finished epoch: not counted, not kept
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
         row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         row["seconds"] = time.perf_counter() - self.epoch_started
         self.history.append(row)
+        if row.get("val_loss", float("nan")) < self.best_loss:  # a NaN loss is never the best
+            self.best_loss, self.best_weights, self.kept_epoch = row["val_loss"], self.model.get_weights(), epoch + 1
         self._send(self.steps_per_epoch, logs, epoch_done=True)
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+    @property
+    def best_epoch(self) -> int:
+        """The epoch whose weights were kept: the best finished one (the last, if none had a validation loss)."""
+        return self.kept_epoch or len(self.history)
 
     def _send(self, batch: int, logs, epoch_done: bool) -> None:
         if self.progress is None:
@@ -256,7 +280,7 @@ class _Reporter(keras.callbacks.Callback):
         )
 
 
-def _card(config, model, reporter: _Reporter, best_epoch, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
+def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
     return {
         "name": config.model,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -265,9 +289,10 @@ def _card(config, model, reporter: _Reporter, best_epoch, train_seconds, evaluat
         "parameters": int(model.count_params()),
         "train_images": train_count,
         "validation_images": val_count,
-        "epochs_run": len(reporter.history),
-        "best_epoch": best_epoch,  # the epoch whose weights were kept (lowest validation loss)
+        "epochs_run": len(reporter.history),  # finished epochs, one row of history each
+        "best_epoch": reporter.best_epoch,  # the finished epoch whose weights were kept (lowest validation loss)
         "stopped_by_user": reporter.stopped,
+        "stopped_in_epoch": reporter.epoch if reporter.stopped else None,  # the epoch cut short, neither counted nor kept
         "train_seconds": round(train_seconds, 1),
         "history": reporter.history,
         "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},

@@ -63,17 +63,60 @@ def test_stop_before_the_first_epoch_saves_nothing(mnist, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stop_from_another_thread_ends_the_run_and_keeps_it(mnist, tmp_path):
+def _evaluate_on_validation(model_dir, data, config) -> tuple[float, float]:
+    """The saved model's loss and accuracy on the run's own validation images, measured as fit measures them."""
+    import keras
+
+    from mnist_app.train import DigitAccuracy, DigitOrNotLoss
+
+    model = load_model_dir(model_dir)
+    model.compile(loss=DigitOrNotLoss(config.non_digit_weight), metrics=[DigitAccuracy(name="accuracy")])
+    _, (x_val, y_val) = split_validation(*training_images(data, config), config)
+    loss, accuracy = model.evaluate(x_val, y_val, batch_size=32, verbose=0)
+    keras.backend.clear_session()
+    return loss, accuracy
+
+
+@pytest.mark.parametrize("epochs", [3, 20])  # early stopping watches from epoch 2 of 3, from epoch 7 of 20
+def test_a_stop_in_the_second_epoch_keeps_the_first_whose_figures_the_card_shows(mnist, tmp_path, epochs):
     stop = threading.Event()
 
     def stop_in_second_epoch(progress):
-        if progress.epoch == 2 and progress.batch == 2:
+        if progress.epoch == 2 and progress.batch == 10:
             threading.Thread(target=stop.set).start()
 
-    result = train(TrainConfig(model="dense", epochs=20, train_limit=1000), tmp_path / "run", data=mnist, progress=stop_in_second_epoch, stop=stop)
-    assert result.card["stopped_by_user"] is True
-    assert result.card["epochs_run"] == 1  # the second epoch was cut short and is not counted
-    assert (result.model_dir / MODEL_FILE).is_file()
+    config = TrainConfig(model="dense", epochs=epochs, train_limit=3000, non_digits=300)
+    result = train(config, tmp_path / "run", data=mnist, progress=stop_in_second_epoch, stop=stop)
+    card = read_card(result.model_dir)
+    assert card["stopped_by_user"] is True and card["stopped_in_epoch"] == 2
+    assert card["epochs_run"] == len(card["history"]) == 1  # the second epoch was cut short and is not counted
+    history = {row["epoch"]: row for row in card["history"]}
+    assert card["best_epoch"] in history  # the kept epoch is one the history shows
+    kept = history[card["best_epoch"]]
+    loss, accuracy = _evaluate_on_validation(result.model_dir, mnist, config)
+    assert accuracy == pytest.approx(kept["val_accuracy"], abs=1e-6)  # and the saved weights are that epoch's
+    assert loss == pytest.approx(kept["val_loss"], rel=1e-4)
+
+
+def test_a_finished_run_keeps_its_best_epoch(tiny_run, mnist):
+    result, _ = tiny_run
+    card = result.card
+    losses = [row["val_loss"] for row in card["history"]]
+    assert card["best_epoch"] == 1 + losses.index(min(losses)) and card["stopped_in_epoch"] is None
+    loss, _ = _evaluate_on_validation(result.model_dir, mnist, TrainConfig.from_record(card["config"]))
+    assert loss == pytest.approx(min(losses), rel=1e-4)
+
+
+def test_the_preparation_says_what_it_draws_and_how_far_it_is(mnist):
+    from mnist_app.progress import Preparation
+
+    steps = []
+    training_images(mnist, TrainConfig(train_limit=1500, non_digits=250), prepare=steps.append)
+    assert steps[0] == Preparation("Reading the drawings that are no digit")
+    counted = steps[1:]
+    assert [step.done for step in counted] == [100, 200, 250] and {step.total for step in counted} == {250}
+    assert counted[0].step == "Drawing 250 things that are no digit (taps, scribbles, letters)"
+    assert counted[0].fraction == pytest.approx(0.4) and counted[-1].fraction == 1.0
 
 
 def test_retraining_replaces_a_model_directory(mnist, tmp_path):

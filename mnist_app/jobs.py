@@ -25,7 +25,7 @@ from typing import Any
 
 from mnist_app import store, versions
 from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, Paths, TrainConfig
-from mnist_app.progress import Progress, read_progress
+from mnist_app.progress import Preparation, Progress, read_preparation, read_progress
 
 # The retrain button's schedule: the shipped model's data and augmentation in 3 epochs instead of 40, with
 # smaller batches and a higher peak learning rate after a short warm-up, so that few epochs go far. Before the
@@ -58,6 +58,7 @@ class JobStatus:
     error: str | None = None  # why the job failed or stopped without a model
     card: dict[str, Any] | None = None  # the new model's card, once it is saved
     activated: bool = False  # whether the new model was made active when the job ended
+    preparation: Preparation | None = None  # what the run does while its stage is "preparing", and how far it is
 
     @property
     def running(self) -> bool:
@@ -203,6 +204,7 @@ def read_status(run_dir: Path) -> JobStatus:
         error=error,
         card=card if stage in ENDED else None,
         activated=bool(record.get("activated", False)),
+        preparation=read_preparation(run_dir) if stage == "preparing" else None,
     )
 
 

@@ -13,14 +13,13 @@ letters is used. Each drawing is a 280x280 uint8 canvas, white ink on black, lik
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
 
-from mnist_app.pendigits import PenDigit, cache_key, draw_like_a_user, read_pendigits, save_atomically
+from mnist_app.pendigits import PenDigit, cache_key, draw_in_threads, draw_like_a_user, read_pendigits, save_atomically
 
 CANVAS = 280
 # Letters that no common way of writing a digit resembles. Left out on purpose: O o D Q C c U u (zeros,
@@ -68,12 +67,13 @@ def training_drawings(count: int, rng: np.random.Generator, pen_digits: list[Pen
 
 def non_digit_training_set(
     count: int, seed: int, pen_path: str | Path | None = None, writers: set[int] | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, report: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """(count, 28, 28) uint8 model inputs of things that are not digits, through the app's preprocessing.
 
     The mirrored and paired digits come from the writers ``writers`` of ``pen_path`` (without a file,
-    those kinds are left out). Kept in ``cache_dir`` like the pen-drawn digits.
+    those kinds are left out). Kept in ``cache_dir`` like the pen-drawn digits; ``report(done, total)``
+    as in pendigits.pen_training_set.
     """
     cache = cache_dir / f"nondigits-{cache_key(pen_path, count, seed, writers)}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():
@@ -82,8 +82,7 @@ def non_digit_training_set(
     pen_digits = None
     if pen_path is not None:
         pen_digits = [digit for digit in read_pendigits(pen_path) if writers is None or digit.writer in writers]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # OpenCV lets go of the GIL
-        drawn = list(pool.map(lambda index: _training_input(seed, index, pen_digits), range(count)))
+    drawn = draw_in_threads(lambda index: _training_input(seed, index, pen_digits), range(count), report)
     images = np.stack([image for image in drawn if image is not None])
     if cache is not None:
         save_atomically(cache, images=images)

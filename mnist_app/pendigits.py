@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, TypeVar
 
 import cv2
 import numpy as np
@@ -19,6 +20,8 @@ import numpy as np
 from mnist_app.styles import apply_convention, conventions_for, writer_style
 
 TABLET_SIZE = 500  # the tablet's coordinates run from 0 to 500 on both axes
+REPORT_EVERY = 100  # drawings between two reports of how many are done (one takes a few milliseconds)
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def _photograph(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def pen_training_set(
     path: str | Path, renders: int, seed: int, writers: set[int] | None = None, cache_dir: Path | None = None,
-    convention_renders: int = 0,
+    convention_renders: int = 0, report: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs made from pen-drawn digits, to train on alongside MNIST.
 
@@ -196,7 +199,8 @@ def pen_training_set(
     drawn ``convention_renders`` more times with one of them. Every drawing goes through the app's own
     preprocessing, so the model learns from exactly what it will see. Returns uint8 images (N, 28, 28)
     and labels (N,). Drawing 25,000 takes about a minute and a half on 2 cores, so with ``cache_dir`` the
-    result is kept there, keyed by everything that shapes it.
+    result is kept there, keyed by everything that shapes it. ``report(done, total)`` is told how many
+    drawings are done while they are drawn (not when they come from the cache).
     """
     key = cache_key(path, renders, seed, writers, convention_renders)
     cache = cache_dir / f"pen-{key}.npz" if cache_dir is not None else None
@@ -207,17 +211,31 @@ def pen_training_set(
     jobs = [(index, render, False) for index in range(len(digits)) for render in range(renders)]
     jobs += [(index, renders + extra, True) for index, digit in enumerate(digits) if conventions_for(digit.label)
              for extra in range(convention_renders)]
-    # Threads share the cores where OpenCV lets go of the GIL (1.4x on 2 cores). Worker processes would
-    # share them better but must re-import the caller's main module, which a Streamlit server or a
-    # notebook does not allow everywhere. Each drawing has its own random stream: any order, same set.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        drawn = list(pool.map(lambda job: _draw(digits[job[0]], seed, *job), jobs))
+    drawn = draw_in_threads(lambda job: _draw(digits[job[0]], seed, *job), jobs, report)
     kept = [(image, digits[index].label) for image, (index, _, _) in zip(drawn, jobs) if image is not None]
     images = np.stack([image for image, _ in kept])
     labels = np.array([label for _, label in kept], dtype=np.uint8)
     if cache is not None:
         save_atomically(cache, images=images, labels=labels)
     return images, labels
+
+
+def draw_in_threads(draw: Callable[[Item], np.ndarray | None], items: Iterable[Item],
+                    report: Callable[[int, int], None] | None = None) -> list[np.ndarray | None]:
+    """``draw`` each item on a pool of threads, in order; ``report(done, total)`` every REPORT_EVERY and at the end.
+
+    Threads share the cores where OpenCV lets go of the GIL (1.4x on 2 cores). Worker processes would
+    share them better but must re-import the caller's main module, which a Streamlit server or a
+    notebook does not allow everywhere. Each drawing has its own random stream: any order, same set.
+    """
+    items = list(items)
+    drawn: list[np.ndarray | None] = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for image in pool.map(draw, items):  # results in order, as they are finished
+            drawn.append(image)
+            if report is not None and (len(drawn) % REPORT_EVERY == 0 or len(drawn) == len(items)):
+                report(len(drawn), len(items))
+    return drawn
 
 
 def _draw(digit: PenDigit, seed: int, index: int, render: int, convention: bool) -> np.ndarray | None:

@@ -5,7 +5,9 @@
     models/<name>/evaluation.json    confusion matrix, per-class report, every misclassified test image
 
 A directory is assembled under a temporary name beside its destination and renamed into place, so a
-crash never leaves a half-written model where a reader would look for one.
+crash never leaves a half-written model where a reader would look for one. The other files of a
+training run's directory (run.json, progress.json, worker.log...) go with it, hard-linked, so the record
+of the run survives the swap and a log still being written keeps growing in the new directory.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # Keras is imported only by the functions that need it: readi
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
 EVALUATION_FILE = "evaluation.json"
+MODEL_FILES = (MODEL_FILE, CARD_FILE, EVALUATION_FILE)
 
 
 def write_model_dir(out_dir: str | Path, model: keras.Model, card: dict[str, Any], evaluation: dict[str, Any]) -> Path:
@@ -46,10 +49,17 @@ def write_model_dir(out_dir: str | Path, model: keras.Model, card: dict[str, Any
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    """Rename ``staging`` to ``out_dir``; an existing ``out_dir`` is moved aside first and then deleted."""
+    """Rename ``staging`` to ``out_dir``; an existing ``out_dir`` is moved aside first and then deleted,
+    its files other than the model's carried over first (a training run's record)."""
     if not out_dir.exists():
         os.replace(staging, out_dir)
         return
+    for path in out_dir.iterdir():
+        if path.is_file() and path.name not in MODEL_FILES:
+            try:
+                os.link(path, staging / path.name)  # the same file: whoever still writes it keeps writing here
+            except OSError:
+                shutil.copy2(path, staging / path.name)  # a file system without hard links
     retired = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.retired-"))
     os.replace(out_dir, retired / out_dir.name)
     os.replace(staging, out_dir)

@@ -1,8 +1,9 @@
 """The training worker: ``python -m mnist_app.worker RUN_DIR --lock-fd N``, started by jobs.Trainer.
 
 It runs one job, the one its run directory describes (run.json: config, activate, command), and writes
-everything about it back there: the stage in run.json, the latest progress in progress.json (at most a few
-times a second, and after every epoch), and the outcome. It looks for a stop request (the file ``stop``)
+everything about it back there: the stage in run.json, what the preparation of the data is doing in
+preparation.json, the latest progress in progress.json (each at most a few times a second, and at every
+new step or epoch), and the outcome. It looks for a stop request (the file ``stop``)
 several times a second. It holds the training lock it inherited until it exits.
 
 It runs at a lower CPU priority than the server, with TensorFlow's thread pools sized for the cores it
@@ -17,11 +18,11 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mnist_app import jobs, versions
 from mnist_app.config import Paths, TrainConfig
-from mnist_app.progress import PROGRESS_FILE, Progress
+from mnist_app.progress import PREPARATION_FILE, PROGRESS_FILE, Preparation, Progress
 
 NICENESS = 15  # added to the server's: under contention the kernel gives the server ~30 times its CPU share
 PROGRESS_EVERY_S = 0.5  # progress.json is replaced at most this often (and after every epoch)
@@ -53,6 +54,8 @@ def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, com
     only after a new model has been saved whole, and only as ``activate`` says. ``exit_on_early_stop``
     (the worker process only) ends the process at once when a stop comes before training has begun.
     """
+    prepared = _LatestWriter(run_dir / PREPARATION_FILE, always=lambda old, new: old is None or old.step != new.step or new.done == new.total)
+    prepared(Preparation("Starting TensorFlow"))
     from mnist_app.data import pen_digits_file
     from mnist_app.train import TrainingStopped, train  # TensorFlow loads here, in the worker only
 
@@ -69,11 +72,13 @@ def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, com
             stage = name
             versions.write_run_state(run_dir, "running", stage=name)
 
-    report = _ProgressWriter(run_dir)
+    report = _LatestWriter(run_dir / PROGRESS_FILE, always=lambda old, new: new.epoch_done)
     try:
         if config.pen_path is not None:
+            if not Path(config.pen_path).is_file():
+                prepared(Preparation("Downloading the pen-drawn digits from UCI (1.7 MB, once)"))
             pen_digits_file(config.pen_path)  # a local file, or UCI's download (once, then Keras's cache)
-        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage)
+        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage, prepare=prepared)
         report.flush()
         activated = activate == "always" or (activate == "if_better" and _beats_active(paths, result.card))
         if activated:
@@ -93,18 +98,19 @@ def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, com
     return outcome
 
 
-class _ProgressWriter:
-    """Receives every Progress report and writes the latest to progress.json, at most every half second
-    (a batch takes milliseconds), always at the end of an epoch."""
+class _LatestWriter:
+    """Receives every report (a Progress, a Preparation) and writes the latest to ``path``, at most every
+    half second (a batch or a drawing takes milliseconds), and at once when ``always(previous, new)`` says
+    so (the end of an epoch, a new step of the preparation)."""
 
-    def __init__(self, run_dir: Path):
-        self.path = run_dir / PROGRESS_FILE
-        self.latest: Progress | None = None
+    def __init__(self, path: Path, always: Callable[[Any, Any], bool]):
+        self.path, self.always = path, always
+        self.latest: Progress | Preparation | None = None
         self.written_at = 0.0
 
-    def __call__(self, progress: Progress) -> None:
-        self.latest = progress
-        if progress.epoch_done or time.monotonic() - self.written_at >= PROGRESS_EVERY_S:
+    def __call__(self, report: Progress | Preparation) -> None:
+        previous, self.latest = self.latest, report
+        if self.always(previous, report) or time.monotonic() - self.written_at >= PROGRESS_EVERY_S:
             self.flush()
 
     def flush(self) -> None:

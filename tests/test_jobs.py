@@ -44,6 +44,11 @@ def test_a_short_retrain_becomes_a_version_and_can_be_activated(trainer, paths):
     status = trainer.wait(timeout=120)
     assert status.stage == "finished" and status.card["test"]["accuracy"] > 0.8 and not status.activated
     assert status.progress.history and status.progress.fraction == 1.0
+    # Saving the model put the run's record in place with it: its settings, its start, the worker's log.
+    run_dir = paths.runs_dir / status.run_id
+    record = json.loads((run_dir / versions.RUN_FILE).read_text())
+    assert record["config"] == dataclasses.asdict(QUICK) | {"stroke_range": list(QUICK.stroke_range)} and record["command"] == "pytest"
+    assert 0 < status.elapsed_s() < 300 and (run_dir / jobs.LOG_FILE).stat().st_size > 0
     version = versions.find_version(paths, status.run_id)
     assert version.usable and not version.shipped and version.card["command"] == "pytest"
     assert versions.active_version(paths).version.id == "mnist-cnn"  # not active until asked
@@ -133,6 +138,43 @@ def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, 
     assert status.stage == "failed" and "could not be saved" in status.error and "No space left on device" in status.error
     assert versions.active_version(paths).version.id == "mnist-cnn"
     assert versions.find_version(paths, status.run_id).state == "failed"
+
+
+def test_the_worker_writes_what_the_preparation_does_for_the_page(paths, small_mnist, monkeypatch):
+    # The worker's job, run here in the test's process so that every write of preparation.json is seen.
+    from mnist_app import progress, train
+
+    written = []
+    write = versions.write_json_atomically
+
+    def spy(path, record):
+        if path.name == progress.PREPARATION_FILE:
+            written.append(progress.Preparation(**record))
+        write(path, record)
+
+    monkeypatch.setattr(versions, "write_json_atomically", spy)
+    monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))
+    assert worker.run_job(paths, run_dir, QUICK, activate="never", command="pytest") == "finished"
+    steps = [step.step for step in written]
+    assert steps[:2] == ["Starting TensorFlow", "Reading the MNIST digits"] and steps[-1] == "Building the model"
+    drawn = [step for step in written if step.total]
+    assert drawn[-1] == progress.Preparation("Drawing 200 things that are no digit (taps, scribbles, letters)", 200, 200)
+    assert progress.read_preparation(run_dir) == written[-1]
+
+
+def test_a_preparing_run_shows_its_preparation(paths):
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK), stage="preparing")
+    versions.write_json_atomically(run_dir / "preparation.json", {"step": "Drawing 12,000 training digits from pen strokes", "done": 4100, "total": 12000})
+    lock = versions.TrainingLock(paths)  # as the worker holds it
+    assert lock.acquire()
+    try:
+        status = jobs.read_status(run_dir)
+    finally:
+        lock.release()
+    assert status.stage == "preparing" and status.preparation.fraction == pytest.approx(4100 / 12000)
+    versions.write_run_state(run_dir, "running", stage="training")
+    assert jobs.read_status(run_dir).preparation is None  # the stage is over (and this run is dead: failed)
 
 
 def test_a_second_trainer_sees_the_live_run_stops_it_and_cannot_start_another(trainer, paths):

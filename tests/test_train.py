@@ -119,6 +119,23 @@ def test_the_preparation_says_what_it_draws_and_how_far_it_is(mnist):
     assert counted[0].fraction == pytest.approx(0.4) and counted[-1].fraction == 1.0
 
 
+def test_the_pen_drawn_digits_are_counted_while_drawn_and_not_when_cached(mnist, training_writers):
+    from mnist_app.progress import Preparation
+    from tests.conftest import PENDIGITS
+
+    config = TrainConfig(train_limit=600, non_digits=0, pen_path=str(PENDIGITS / "pendigits-orig.tra"), pen_writers=(3,),
+                         pen_renders=1, convention_renders=0)
+    writer_digits = sum(digit.writer == 3 for digit in training_writers)
+    steps = []
+    training_images(mnist, config, prepare=steps.append)
+    assert steps[0] == Preparation("Reading the pen-drawn digits")
+    assert {step.step for step in steps[1:]} == {f"Drawing {writer_digits:,} training digits from pen strokes"}
+    assert steps[-1].done == steps[-1].total == writer_digits and len(steps) == 1 + -(-writer_digits // 100)
+    steps.clear()
+    training_images(mnist, config, prepare=steps.append)  # drawn once: the second time they come from the cache
+    assert steps == [Preparation("Reading the pen-drawn digits")]
+
+
 def test_retraining_replaces_a_model_directory(mnist, tmp_path):
     out = tmp_path / "model"
     train(TrainConfig(model="dense", epochs=1, train_limit=300, augment=False), out, data=mnist)

@@ -14,28 +14,66 @@ from tests.apptest import app
 
 
 class FakeCanvas:
-    """What st_canvas returns, with a drawing the test chooses.
+    """st_canvas as the browser runs it, with strokes the test draws: ``FakeCanvas.draw(image)`` adds a
+    stroke whose ink is ``image`` ((H, W, 4) RGBA, white on opaque black), reported at the next run.
 
-    AppTest cannot draw on a custom component, and the real one registers its front end only inside a
-    running server; the browser tests (tests/e2e) drive the real canvas.
+    Like the real one it reports nothing on the run that first draws it, and it loads a new initial drawing
+    one run late (the browser loads it after the run that sent it). AppTest cannot draw on a custom
+    component, and the real one registers its front end only inside a running server; the browser tests
+    (tests/e2e) drive the real canvas.
     """
 
-    drawing: np.ndarray | None = None
+    inks: dict[int, np.ndarray] = {}  # each stroke's ink, by its id
+    unsent: list[int] = []  # the strokes drawn since the last run
+    shown: dict[str, tuple[int, list]] = {}  # per canvas: the initial drawing it loaded last, and its strokes
+    loading: dict[str, tuple[int, list]] = {}  # per canvas: an initial drawing it loads at the next run
     calls: list[dict] = []  # the arguments of every st_canvas call, latest last
 
-    def __init__(self, *args, **kwargs):
+    @classmethod
+    def draw(cls, ink: np.ndarray) -> None:
+        cls.inks[len(cls.inks)] = ink
+        cls.unsent.append(len(cls.inks) - 1)
+
+    def __init__(self, **kwargs):
+        import streamlit as st
+
         FakeCanvas.calls.append(kwargs)
-        self.image_data = FakeCanvas.drawing
-        strokes = FakeCanvas.drawing is not None and FakeCanvas.drawing[..., :3].any()
-        self.json_data = {"objects": [{"type": "path"}] if strokes else []}
+        key, initial = kwargs["key"], kwargs["initial_drawing"]
+        fresh = key not in FakeCanvas.shown
+        if key in FakeCanvas.loading:
+            FakeCanvas.shown[key] = FakeCanvas.loading.pop(key)
+        loads, objects = FakeCanvas.shown.get(key, (initial["loads"], list(initial["objects"])))
+        if loads != initial["loads"]:
+            FakeCanvas.loading[key] = (initial["loads"], list(initial["objects"]))
+        objects = objects + [{"type": "path", "stroke": stroke} for stroke in FakeCanvas.unsent]
+        FakeCanvas.unsent = []
+        FakeCanvas.shown[key] = (loads, objects)
+        st.session_state[key] = {"drawing": objects}  # as the component's state is, once it has been drawn
+        self.json_data = {"objects": objects}
+        self.image_data = None if fresh else self.picture(objects, kwargs["width"], kwargs["height"])
+
+    @staticmethod
+    def picture(objects, width: int, height: int) -> np.ndarray:
+        inks = [FakeCanvas.inks[stroke["stroke"]] for stroke in objects]
+        if not inks:
+            blank = np.zeros((height, width, 4), np.uint8)
+            blank[..., 3] = 255
+            return blank
+        return np.maximum.reduce(inks)
 
 
 @pytest.fixture(autouse=True)
 def canvas(monkeypatch):
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", types.SimpleNamespace(st_canvas=FakeCanvas))
-    FakeCanvas.drawing = None
-    FakeCanvas.calls = []
+    FakeCanvas.inks, FakeCanvas.unsent, FakeCanvas.shown, FakeCanvas.loading, FakeCanvas.calls = {}, [], {}, {}, []
     return FakeCanvas
+
+
+def drawn(test, *inks: np.ndarray):
+    """Draw strokes on the canvas and run the page, as lifting the pen does."""
+    for ink in inks:
+        FakeCanvas.draw(ink)
+    return test.run()
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +103,7 @@ def canvas_image(digit=None) -> np.ndarray:
 
 
 def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
-    canvas.drawing = canvas_image(next(d for d in pen_digits if d.label == 7))
-    test = app()
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     prediction = test.main.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "7"
     assert len(test.get("plotly_chart")) == 1 and len(test.get("image")) == 1
@@ -77,8 +114,7 @@ def test_draw_page_says_plainly_when_it_is_no_digit(canvas, mnist):
 
     rgba = canvas_image()
     cv2.line(rgba, (50, 140), (230, 150), (255, 255, 255, 255), 20, cv2.LINE_AA)  # a dash
-    canvas.drawing = rgba
-    test = app()
+    test = drawn(app(), rgba)
     assert test.main.metric[0].value == "?" and "does not look like a digit" in test.warning[0].value
     assert len(test.get("plotly_chart")) == 1  # the probabilities still show, all of them low
 
@@ -88,35 +124,67 @@ def test_draw_page_says_when_one_digit_mode_sees_a_number(canvas, mnist, pen_dig
 
     four, two = next(d for d in pen_digits if d.label == 4), next(d for d in pen_digits if d.label == 2)
     strokes = (*four.strokes, *(stroke + np.float32([400, 0]) for stroke in two.strokes))
-    canvas.drawing = canvas_image(PenDigit(-1, 0, strokes))
-    test = app()
+    test = drawn(app(), canvas_image(PenDigit(-1, 0, strokes)))
     assert "This looks like a number, **42**" in test.info[0].value
 
 
 def test_clear_empties_the_same_canvas_and_shows_no_stale_prediction(canvas, mnist, pen_digits):
-    drawn = canvas_image(next(d for d in pen_digits if d.label == 7))
-    canvas.drawing = drawn
-    test = app()
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     assert test.main.metric[0].value == "7"
     before = canvas.calls[-1]
     test.button(key="draw_clear").click().run()
-    # The component still holds the 7 until it has reloaded its new, empty initial drawing and said so.
+    # The component still holds the 7 until it has loaded its new, empty initial drawing and said so.
     after = canvas.calls[-1]
     assert after["key"] == before["key"] and after["initial_drawing"] != before["initial_drawing"]
     assert len(test.main.metric) == 0 and "Draw a digit" in test.info[0].value
-    canvas.drawing = canvas_image()  # the canvas reports its reset: black, no strokes
+    test.run()  # the canvas reports its reset: black, no strokes
+    assert len(test.main.metric) == 0 and test.button(key="draw_clear").disabled
+    drawn(test, canvas_image(next(d for d in pen_digits if d.label == 3)))  # the next drawing is read again
+    assert test.main.metric[0].value == "3"
+
+
+def test_undo_and_redo_step_through_the_strokes_and_clear_can_be_undone(canvas, mnist, pen_digits):
+    seven, three = (canvas_image(next(d for d in pen_digits if d.label == label)) for label in (7, 3))
+    test = drawn(app())
+    assert test.button(key="draw_undo").disabled and test.button(key="draw_redo").disabled
+    drawn(test, seven)
+    drawn(test, three)  # a 3 drawn over the 7: two strokes
+    both = test.main.metric[0].value
+    assert both != "7" and not test.button(key="draw_undo").disabled
+
+    test.button(key="draw_undo").click().run()
+    test.run()  # the canvas loads the drawing before the last stroke
+    assert test.main.metric[0].value == "7" and not test.button(key="draw_redo").disabled
+    test.button(key="draw_redo").click().run()
+    test.run()
+    assert test.main.metric[0].value == both and test.button(key="draw_redo").disabled
+
+    test.button(key="draw_clear").click().run()
     test.run()
     assert len(test.main.metric) == 0
-    canvas.drawing = drawn  # the next drawing is read again
+    test.button(key="draw_undo").click().run()
     test.run()
-    assert test.main.metric[0].value == "7"
+    assert test.main.metric[0].value == both  # Clear by mistake loses nothing
+    drawn(test, seven)  # a new stroke ends what Redo could bring back
+    assert test.button(key="draw_redo").disabled
+
+
+def test_a_change_of_mode_keeps_the_drawing(canvas, mnist, pen_digits):
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
+    test.segmented_control(key="draw_mode").set_value("A number").run()
+    test.run()  # the number canvas, new in the browser, reports the drawing it was given
+    assert test.title[0].value == "Draw a number"
+    assert test.main.metric[0].value == "7" and test.main.metric[0].delta == "1 digit"
+    test.segmented_control(key="draw_mode").set_value("One digit").run()
+    test.run()
+    assert test.title[0].value == "Draw a digit" and test.main.metric[0].value == "7"
 
 
 def test_draw_page_number_mode(canvas, mnist, pen_digits):
     photo, _ = write_on_paper(pen_digits[100:103], np.random.default_rng(3))
-    canvas.drawing = 255 - photo  # light ink on dark, as on the canvas
     test = app()
     test.segmented_control(key="draw_mode").set_value("A number").run()
+    drawn(test, 255 - photo)  # light ink on dark, as on the canvas
     assert test.main.metric[0].value == "".join(str(d.label) for d in pen_digits[100:103])
 
 

@@ -24,6 +24,7 @@ from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 
 ACCENT = "#FF4B4B"
 SHOWN_WIDTH = 1460  # Streamlit's widest picture (2 x 730 pixels); it shrinks wider ones to this width
+SHOWN_HEIGHT = 560  # pictures are shown at most this high: a portrait photo leaves room for what was read
 
 # Streamlit clears Keras's session after every script run; for this app that costs a quarter of a second
 # per stroke and disturbs a retrain running in the background (see the function). Once per process.
@@ -99,6 +100,20 @@ def sidebar_ui() -> None:
         st.warning(model.problem, icon=":material/warning:")
 
 
+def remembered(key: str, default) -> None:
+    """Make the widget with this ``key`` keep its value when the visitor goes to another page and back.
+
+    Streamlit forgets the state of a widget that a run does not draw, so the value is copied aside on every
+    run and handed back on the return. Call it just before drawing the widget, and give the widget no
+    default of its own (``default`` here is the first value).
+    """
+    copy = f"remembered_{key}"
+    if key in st.session_state:
+        st.session_state[copy] = st.session_state[key]
+    else:
+        st.session_state[key] = st.session_state.get(copy, default)
+
+
 def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) -> None:
     """A small image (28x28 floats in [0, 1] or uint8) shown large with sharp pixels."""
     st.image(_pixels_image(image, size), caption=caption)
@@ -125,12 +140,14 @@ def image_grid_ui(images, captions: list[str], size: int = 84) -> None:
 
 
 def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
-    """A picture of any size and shape, such as an upload, shrunk to the page's width here rather than by
-    Streamlit, whose shrinking fails on a picture it would leave less than a pixel high (a 3x12000 strip)."""
+    """A picture of any size and shape, such as an upload, at most SHOWN_HEIGHT pixels high (a portrait photo
+    would push what was read off the screen) and shrunk here rather than by Streamlit, whose shrinking fails
+    on a picture it would leave less than a pixel high (a 3x12000 strip)."""
     picture = Image.fromarray(image)
-    if picture.width > SHOWN_WIDTH:
-        picture = picture.resize((SHOWN_WIDTH, max(1, round(picture.height * SHOWN_WIDTH / picture.width))), Image.BILINEAR)
-    st.image(picture, caption=caption)
+    width = min(picture.width, SHOWN_WIDTH, max(1, round(SHOWN_HEIGHT * picture.width / picture.height)))
+    if width < picture.width:
+        picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), Image.BILINEAR)
+    st.image(picture, caption=caption, width=width)
 
 
 # Reports the width of the container it is placed in, in CSS pixels, and again whenever that width changes by
@@ -174,10 +191,13 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     """Several digits read from ``image`` (an array, or a picture decoded smaller than its file): which are
     uncertain, the image with each digit's box and value (and a grey box around ink that is no digit), and
     the 28x28 inputs the model saw."""
-    uncertain = [ordinal(number) for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
+    # "the 2nd digit, read as 7 (62%)": a digit is named by its place in reading order, never by a bare
+    # number, which would read as the digit itself ("digit 1").
+    uncertain = [f"the {ordinal(number)} digit, read as {digit.digit} ({digit.confidence:.0%})"
+                 for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
     if uncertain:
         which = ", ".join(uncertain[:-1]) + (" and " if len(uncertain) > 1 else "") + uncertain[-1]
-        st.warning(f"Not sure about the {which} digit (below {UNCERTAIN_BELOW:.0%} confidence).", icon=":material/help:")
+        st.warning(f"Not sure about {which}: below {UNCERTAIN_BELOW:.0%} confidence.", icon=":material/help:")
     if reading.not_digits:
         count = len(reading.not_digits)
         st.info(f"{count} mark{'s' if count > 1 else ''} in grey {'do' if count > 1 else 'does'} not look like a digit and "

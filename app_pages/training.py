@@ -5,8 +5,10 @@ import streamlit as st
 
 from mnist_app.model import describe_layers
 from ui.common import active_model
-from ui.curves import curves_figure
-from ui.retrain import access_ui, retrain_ui, versions_ui
+from ui.curves import curves_chart_ui
+from ui.model_card import model_card_ui
+from ui.retrain import access_ui, retrain_ui
+from ui.versions_list import versions_ui
 
 st.title("Training")
 can_change = access_ui()  # start, stop and make active: for every visitor, for those with the password, or for nobody
@@ -18,32 +20,21 @@ st.subheader(f"How the active model, {model.version.id}, was trained")
 summary = st.columns(5)
 summary[0].metric("Test accuracy", f"{card['test']['accuracy']:.2%}")
 summary[1].metric("Test loss", f"{card['test']['loss']:.4f}")
-summary[2].metric("Epochs", f"{card['epochs_run']}", f"best: {card.get('best_epoch', card['epochs_run'])}", delta_color="off", delta_arrow="off")
+summary[2].metric("Epochs", f"{card['epochs_run']}", f"kept: {card.get('best_epoch', card['epochs_run'])}", delta_color="off", delta_arrow="off",
+                  help="Epochs trained, and the one whose weights were kept: the best on the validation images")
 summary[3].metric("Training time", f"{card['train_seconds'] / 60:.1f} min")
 summary[4].metric("Parameters", f"{card['parameters']:,}")
 
 left, right = st.columns(2)
-left.plotly_chart(curves_figure(card["history"], "loss", "Loss (log scale)"), key="training_loss")
-right.plotly_chart(curves_figure(card["history"], "accuracy", "Accuracy"), key="training_accuracy")
+with left:
+    curves_chart_ui(card["history"], "loss", "Loss (log scale)", key="training_loss")
+with right:
+    curves_chart_ui(card["history"], "accuracy", "Accuracy", key="training_accuracy")
 st.caption("Training accuracy is measured on distorted images (rotated, scaled, sheared, thicker or thinner), "
            "so it sits below the validation accuracy on the plain ones.")
 
 st.markdown("**Model card**")
-config = card["config"]
-st.markdown(
-    f"""
-| | |
-| --- | --- |
-| version | `{model.version.id}` ({'shipped with the app' if model.version.shipped else 'trained here'}) |
-| architecture | {card['name']} ({card['parameters']:,} parameters) |
-| trained | {card['created']} in {card['train_seconds'] / 60:.1f} min, {card['epochs_run']} epochs |
-| data | {card['train_images']:,} training and {card['validation_images']:,} validation images |
-| augmentation | {'on' if config['augment'] else 'off'} |
-| pen-drawn digits | {config.get('pen_path') or 'none'} |
-| command | `{card['command']}` |
-| versions | TensorFlow {card['versions']['tensorflow']}, Keras {card['versions']['keras']} |
-"""
-)
+model_card_ui(model.version)
 with st.expander("Architecture, layer by layer"):
     st.dataframe(describe_layers(model.predictor.model), hide_index=True)
 with st.expander("Full card (JSON)"):

@@ -46,6 +46,7 @@ class Version:
     state: str  # "ready", or for runs without a model: "running", "interrupted", "stopped", "failed"
     card: dict[str, Any] | None = None  # the model card when ready
     detail: str = ""  # why a run is not ready (its error, for instance)
+    started: str = ""  # when a run without a model began (ISO time, from run.json); a model's card has "created"
 
     @property
     def usable(self) -> bool:
@@ -228,7 +229,8 @@ def _run(path: Path) -> Version:
     state = record.get("state", "interrupted")
     if state == "running" and not training_elsewhere(Paths(runs_dir=path.parent)):
         state = "interrupted"  # nobody holds the lock: the process that ran it is gone
-    return Version(path.name, path, shipped=False, state=state, detail=str(record.get("error", "")))
+    return Version(path.name, path, shipped=False, state=state, detail=str(record.get("error", "")),
+                   started=str(record.get("started", "")))
 
 
 def run_dirs(paths: Paths) -> list[Path]:

@@ -17,8 +17,9 @@ from mnist_app.config import Paths, RetrainAccess
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
-# The controls that change the server: start, stop, make the new run active, make a listed version active.
-CONTROLS = {"training_start", "training_stop", "training_activate_new", "training_make_active"}
+# The controls that change the server: start, stop, make the new run active, make a listed version active,
+# confirm making a worse one active.
+CONTROLS = {"training_start", "training_stop", "training_activate_new", "training_make_active", "training_confirm_activate"}
 
 
 def test_streamlit_config_keeps_xsrf_protection_and_an_upload_limit():
@@ -161,12 +162,17 @@ def test_stop_and_make_active_need_the_password_too(mnist, small_mnist, monkeypa
     unlock(visitor, PASSWORD)  # the same visitor, with the password, may stop it
     visitor.button(key="training_stop").click().run()
 
-    operator = _until(operator, lambda test: test.success, "the end of the run")
-    assert "stopped early" in operator.success[0].value
+    operator = _until(operator, lambda test: test.info, "the end of the run")
+    assert " was stopped after " in operator.info[0].value
     assert controls(operator) == {"training_start", "training_activate_new", "training_make_active", "training_version"}
+    run_id = operator.info[0].value.split()[2]
     locked = training_page()
-    assert locked.success[0].value == operator.success[0].value  # the outcome, without a way to switch
-    assert controls(locked) == set()
+    assert not locked.info and not locked.success  # the outcome is the run's, in the list of versions...
+    assert run_id in set(next(frame.value for frame in locked.dataframe if "version" in frame.value.columns)["version"])
+    assert controls(locked) == set()  # ...without a way to switch
+    locked.session_state["training_pending_activation"] = run_id  # even a confirmation asked for by hand
+    locked.run()
+    assert controls(locked) == set() and versions.active_version(Paths.from_env()).version.id == "mnist-cnn"
 
 
 # --- Models: loaded in Keras's safe mode, so a file cannot run code ---

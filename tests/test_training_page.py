@@ -1,25 +1,156 @@
-"""The Training page under AppTest: the active model's curves and card, the versions, a retrain from start to
+"""The Training page under AppTest: the active model's curves and card, the versions, the outcome of a run (a
+worse model only after a confirmation, and only to the session that watched the run), a retrain from start to
 activation."""
 
+import datetime as dt
+import json
+import re
+import shutil
 import time
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app import store, versions
+from mnist_app.config import Paths, TrainConfig
 from tests.apptest import app
+
+SHIPPED = Paths().default_model_dir  # mnist-cnn: 99.58%, 42 test errors
+
+
+def fake_run(stage: str = "stopped", accuracy: float = 0.9833, errors: int = 167, run_id: str = "20261201-101500"):
+    """A run in the runs folder as the worker leaves it: a saved model (the shipped dense one) whose card says it
+    was stopped during its second epoch of 3 with these test figures; ``stage`` "training" or "preparing" leaves
+    it running (the caller holds the training lock for it, as a worker would)."""
+    paths = Paths.from_env()
+    run_dir = paths.runs_dir / run_id
+    run_dir.mkdir(parents=True)
+    config = TrainConfig(epochs=3)
+    versions.write_run_state(run_dir, "running", config=json.loads(json.dumps(config.__dict__, default=list)),
+                             started=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), stage=stage)
+    if stage in ("training", "preparing"):
+        return run_dir
+    finish_run(run_dir, stage, accuracy, errors)
+    return run_dir
+
+
+def finish_run(run_dir, stage: str = "stopped", accuracy: float = 0.9833, errors: int = 167) -> None:
+    dense = SHIPPED.parent / "mnist-dense"
+    card = store.read_card(dense) | {"epochs_run": 1, "best_epoch": 1, "stopped_by_user": stage == "stopped",
+                                     "stopped_in_epoch": 2 if stage == "stopped" else None,
+                                     "test": {"accuracy": accuracy, "loss": 0.05, "errors": errors}}
+    card["history"] = card["history"][:1]
+    for name in (store.MODEL_FILE, store.EVALUATION_FILE):
+        shutil.copy(dense / name, run_dir / name)
+    (run_dir / store.CARD_FILE).write_text(json.dumps(card))
+    versions.write_run_state(run_dir, stage, ended_at=time.time())
+
+
+@pytest.fixture
+def training_lock():
+    lock = versions.TrainingLock(Paths.from_env())
+    assert lock.acquire()
+    yield lock
+    lock.release()
+
+
+def active_id() -> str:
+    return versions.active_version(Paths.from_env()).version.id
+
+
+def run_table(test: AppTest, run_id: str) -> dict:
+    table = next(frame.value for frame in test.dataframe if "version" in frame.value.columns)
+    return table[table["version"] == run_id].iloc[0].to_dict()
 
 
 def test_training_page_shows_curves_card_and_versions(mnist):
     test = app("training")
     assert [m.label for m in test.main.metric][:2] == ["Test accuracy", "Test loss"]
-    assert len(test.get("plotly_chart")) == 2
+    charts = test.get("plotly_chart")
+    assert len(charts) == 2 and all(json.loads(chart.proto.config)["displayModeBar"] is False for chart in charts)
+    loss_axis = json.loads(charts[0].proto.spec)["layout"]["yaxis"]
+    assert loss_axis["type"] == "log" and 2 <= len(loss_axis["ticktext"]) <= 6  # round values, not every minor tick
     assert test.selectbox(key="training_version").options == ["mnist-cnn", "mnist-dense"]
     assert test.button(key="training_make_active").disabled  # the active one is chosen
+    card = next(m.value for m in test.markdown if m.value.startswith("- **Version:**"))
+    assert "| |" not in card and "/" not in card.replace("https://", "")  # no empty table header, no file path
+    assert re.search(r"\*\*Trained:\*\* \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d, in ", card)  # not an ISO time
+    assert "**Pen-drawn digits:** UCI pen-based handwritten digits, writers 1-24" in card
+    assert [t.label for t in test.toggle] == ["Augment", "Activate if better"] and all(t.help for t in test.toggle)
+
+
+def test_a_worse_run_is_offered_only_after_a_confirmation_to_the_session_that_watched_it(mnist, training_lock):
+    run_dir = fake_run(stage="training")
+    watcher = app("training")
+    assert watcher.markdown[0].value.startswith("**Training run 20261201-101500**")
+    finish_run(run_dir)
+    training_lock.release()
+    watcher.run()
+    assert re.fullmatch(r"Training run 20261201-101500 was stopped after \d+ s, during epoch 2 of 3; "
+                        r"it keeps epoch 1, the only finished one\.", watcher.info[0].value)
+    button = watcher.button(key="training_activate_new")
+    assert button.label == "Make 20261201-101500 active…" and button.proto.type == "secondary"
+    button.click().run()
+    assert active_id() == "mnist-cnn" and not watcher.exception  # the click only asks
+    question = " ".join(m.value for m in watcher.markdown)
+    assert "98.33% of the 10,000 test digits right, 1.25 points less than the active mnist-cnn (99.58%): 167 test errors against 42" in question
+    assert "Every visitor of this app, on every server, gets **20261201-101500**" in question
+    assert watcher.button(key="training_keep_active").proto.type == "primary"  # keeping the active model is the obvious choice
+    watcher.button(key="training_keep_active").click().run()
+    assert active_id() == "mnist-cnn" and not [b for b in watcher.button if b.key == "training_confirm_activate"]
+    watcher.button(key="training_activate_new").click().run()
+    watcher.button(key="training_confirm_activate").click().run()
+    assert active_id() == "20261201-101500"
+    watcher.run()
+    assert watcher.info[-1].value == "The new model is active."
+
+
+def test_a_fresh_session_finds_the_outcome_in_the_versions_list_not_in_a_banner(mnist):
+    fake_run()
+    fresh = app("training")
+    assert not fresh.success and not fresh.info and not fresh.warning
+    assert not [b for b in fresh.button if b.key == "training_activate_new"]
+    row = run_table(fresh, "20261201-101500")
+    assert (row["state"], row["test accuracy"], row["vs active"], row["test errors"], row["epochs"]) == \
+        ("stopped early", "98.33%", "-1.25", "167", "1, kept 1")
+    fresh.selectbox(key="training_version").set_value("20261201-101500").run()
+    assert fresh.button(key="training_make_active").label == "Make active…"
+    assert any("1.25 points less than the active mnist-cnn" in c.value for c in fresh.caption)
+    fresh.button(key="training_make_active").click().run()
+    assert active_id() == "mnist-cnn" and fresh.button(key="training_confirm_activate")
+
+
+def test_a_better_run_is_a_direct_primary_action(mnist, training_lock):
+    run_dir = fake_run(stage="training")
+    watcher = app("training")
+    finish_run(run_dir, stage="finished", accuracy=0.9990, errors=10)
+    training_lock.release()
+    watcher.run()
+    assert watcher.success[0].value.startswith("Training run 20261201-101500 finished after ")
+    button = watcher.button(key="training_activate_new")
+    assert button.label == "Make 20261201-101500 active" and button.proto.type == "primary"
+    button.click().run()
+    assert active_id() == "20261201-101500"
+
+
+def test_a_preparing_run_says_what_it_draws_and_how_far_it_is(mnist, training_lock):
+    run_dir = fake_run(stage="preparing")
+    versions.write_json_atomically(run_dir / "preparation.json",
+                                   {"step": "Drawing 12,000 training digits from pen strokes", "done": 4100, "total": 12000})
+    test = app("training")
+    bar = test.get("progress")[0]
+    assert bar.proto.text == "Drawing 12,000 training digits from pen strokes: 4,100 of 12,000" and bar.proto.value == 34
+    row = run_table(test, "20261201-101500")
+    assert row["state"] == "training…" and row["test accuracy"] == "training…"
+    assert "None" not in {str(value) for value in row.values()} and row["created"]
+    title, stop = test.columns[0], test.columns[1]  # Stop beside the run's title, above what grows below it
+    assert title.markdown[0].value.startswith("**Training run 20261201-101500**") and stop.button[0].key == "training_stop"
 
 
 def _wait_for_job_end(test: AppTest, timeout: float = 180) -> AppTest:
     deadline = time.monotonic() + timeout
-    while not test.success and not test.error and not test.warning:
+    while not test.success and not test.error and not test.warning and not test.info:
         assert time.monotonic() < deadline, "the training job did not end in time"
         time.sleep(0.5)
         test.run()
@@ -51,14 +182,15 @@ def test_training_page_retrains_shows_progress_and_activates(mnist, small_mnist,
 
     _wait_for_job_end(first)
     assert not first.error and not first.warning, [e.value for e in (*first.error, *first.warning)]
-    assert "stopped early" in first.success[0].value
-    run_id = first.success[0].value.split()[2]
+    assert " was stopped after " in first.info[0].value and "of 60; it keeps epoch " in first.info[0].value
+    run_id = first.info[0].value.split()[2]
     assert first.metric[0].label == f"New: {run_id}" and first.metric[1].label == "Active: mnist-cnn"
     assert run_id in first.selectbox(key="training_version").options
-    first.button(key="training_activate_new").click().run()
+    first.button(key="training_activate_new").click().run()  # a dense model on 1,200 images is worse: it asks
+    first.button(key="training_confirm_activate").click().run()
     assert not first.exception
     first.run()  # AppTest shows the run that called st.rerun(), not the rerun itself
-    assert first.info[0].value == "The new model is active." and first.metric[1].label == f"Active: {run_id}"
+    assert first.info[-1].value == "The new model is active." and first.metric[1].label == f"Active: {run_id}"
     fresh = app()  # every session switches at its next run
     assert fresh.sidebar.markdown[0].value.startswith(f"**{run_id}** · DENSE")
     assert fresh.sidebar.metric[0].value == first.metric[0].value  # the new model's test accuracy

@@ -1,4 +1,5 @@
-"""The Training page's retrain panel and version list (app_pages/training.py uses it).
+"""The Training page's retrain panel (app_pages/training.py uses it; the outcome of a run: ui/outcome.py, the
+list of versions: ui/versions_list.py).
 
 The run trains in a worker process of its own (mnist_app.jobs, mnist_app.worker); this module only starts
 it, stops it and shows its status, read from the run's directory by a fragment that reruns every second
@@ -17,17 +18,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_app import versions
 from mnist_app.config import Paths, RetrainAccess
 from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
-from ui.common import active_model, trainer
-from ui.curves import curves_figure
+from mnist_app.progress import Preparation
+from ui.common import trainer
+from ui.curves import curves_chart_ui
+from ui.outcome import duration, outcome_ui, watch
 
 POLL_SECONDS = 1.0
 SECRET_KEY = "retrain_password"  # the key of .streamlit/secrets.toml that may hold the password
 UNLOCKED_KEY = "training_unlocked"  # set in a browser session once its visitor gave the password
 STAGES = {
-    "preparing": "Preparing the data (the pen-drawn digits are drawn like users draw them)",
     "training": "Training",
     "evaluating": "Measuring the new model on the 10,000 test images",
     "saving": "Saving the new version",
@@ -90,16 +91,18 @@ def _unlock_ui(access: RetrainAccess) -> bool:
 
 
 def retrain_ui(can_change: bool) -> None:
-    """Settings and a start button, or the running job's progress, or the last job's outcome.
+    """Settings and a start button, or the running job's progress, or the outcome of the last job if this
+    session started or watched it.
 
     Without ``can_change`` (see ``access_ui``) a running job is shown read-only and nothing can be started.
     """
     status = trainer().status()
     if status is not None and status.running:
+        watch(status.run_id)
         _live_job_ui(running=True, can_stop=can_change)
         return
     if status is not None:
-        _outcome_ui(status, can_activate=can_change)
+        outcome_ui(status, can_activate=can_change)
     if can_change:
         _settings_ui()
 
@@ -113,8 +116,10 @@ def _settings_ui() -> None:
         architecture = left.segmented_control("Architecture", ["cnn", "dense"], default="cnn", format_func=str.upper, key="training_architecture")
         epochs = middle.number_input("Epochs", min_value=1, max_value=60, value=RETRAIN_EPOCHS, key="training_epochs")
         batch_size = right.selectbox("Batch size", [32, 64, 128, 256], index=[32, 64, 128, 256].index(defaults.batch_size), key="training_batch_size")
-        augment = left.toggle("Augmentation (rotate, scale, shear, stroke weight)", value=True, key="training_augment")
-        if_better = middle.toggle("Make it active if it beats the active model", value=False, key="training_if_better")
+        augment = left.toggle("Augment", value=True, key="training_augment",
+                              help="Rotate, scale and shear every training image a little, and make its strokes thicker or thinner")
+        if_better = middle.toggle("Activate if better", value=False, key="training_if_better",
+                                  help="When the run ends, make the new model active for every visitor if it reads more test digits right than the active one")
         fetched = "" if defaults.pen_path is None or Path(defaults.pen_path).is_file() else " (downloaded from UCI when the run starts, once: 1.7 MB)"
         pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}{fetched}, drawn "
                f"{defaults.pen_renders} times each in several hands and also with writing conventions (slashed zeros, "
@@ -125,10 +130,11 @@ def _settings_ui() -> None:
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:
-                trainer().start(config, activate="if_better" if if_better else "never", command="the app's Training page")
+                started = trainer().start(config, activate="if_better" if if_better else "never", command="the app's Training page")
             except TrainerBusy as error:
                 st.warning(str(error).capitalize(), icon=":material/hourglass_top:")
                 return
+            watch(started.run_id)
             st.rerun()
 
 
@@ -147,96 +153,43 @@ def _live_job_ui(running: bool, can_stop: bool) -> None:
 def _progress_ui(status: JobStatus, can_stop: bool) -> None:
     progress = status.progress
     config = status.config
-    st.markdown(f"**Training run {status.run_id}** · {config.model.upper()}, up to {config.epochs} epochs, batch {config.batch_size}")
+    title, stop = st.columns([5, 1], vertical_alignment="center")  # Stop beside the title: it stays where it is
+    title.markdown(f"**Training run {status.run_id}** · {config.model.upper()}, up to {config.epochs} epochs, batch {config.batch_size}")
+    if can_stop and stop.button("Stop", icon=":material/stop_circle:", key="training_stop", help="End after the current batch and keep the best finished epoch"):
+        trainer().stop()
+        st.toast("Stopping after this batch; the best finished epoch will be saved.")
     if status.stage == "training" and progress is not None:
         text = f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch} of {progress.batches}"
         st.progress(progress.fraction, text=text)
+    elif status.stage == "preparing":
+        _preparation_ui(status.preparation)
     else:
-        st.progress(1.0 if status.stage in ("evaluating", "saving") else 0.0, text=STAGES[status.stage])
+        st.progress(1.0, text=STAGES[status.stage])
     remaining = status.remaining_s()
     columns = st.columns(4)
-    columns[0].metric("Elapsed", _duration(status.elapsed_s()))
-    columns[1].metric("Remaining", _duration(remaining) if remaining is not None else "…")
+    columns[0].metric("Elapsed", duration(status.elapsed_s()))
+    columns[1].metric("Remaining", duration(remaining) if remaining is not None else "…")
     if progress is not None and progress.logs:
-        columns[2].metric("Loss (this epoch)", f"{progress.logs.get('loss', float('nan')):.4f}")
-        columns[3].metric("Accuracy (this epoch)", f"{progress.logs.get('accuracy', float('nan')):.2%}")
+        columns[2].metric("Loss (this epoch)", f"{progress.logs.get('loss', float('nan')):.4f}",
+                          help="The running loss on this epoch's training batches so far")
+        columns[3].metric("Accuracy (this epoch)", f"{progress.logs.get('accuracy', float('nan')):.2%}",
+                          help="The running accuracy on this epoch's training batches so far. They are augmented (rotated, "
+                               "scaled, sheared, thicker or thinner), so it sits below the validation accuracy on plain images.")
     if progress is not None and progress.history:
         left, right = st.columns(2)
-        left.plotly_chart(curves_figure(progress.history, "loss", "Loss (log scale)"), key="training_live_loss")
-        right.plotly_chart(curves_figure(progress.history, "accuracy", "Accuracy"), key="training_live_accuracy")
+        with left:
+            curves_chart_ui(progress.history, "loss", "Loss (log scale)", key="training_live_loss")
+        with right:
+            curves_chart_ui(progress.history, "accuracy", "Accuracy", key="training_live_accuracy")
     else:
         st.caption("The loss and accuracy curves appear after the first epoch.")
-    if can_stop and st.button("Stop", icon=":material/stop_circle:", key="training_stop", help="End after the current batch and keep the best epoch so far"):
-        trainer().stop()
-        st.toast("Stopping after this batch; the best epoch so far will be saved.")
 
 
-def _outcome_ui(status: JobStatus, can_activate: bool) -> None:
-    """How the last job ended, the new model beside the active one, and (``can_activate``) a button to switch."""
-    if status.card is None:
-        if status.stage == "failed":
-            st.error(f"Training run {status.run_id} failed: {status.error}", icon=":material/error:")
-        else:
-            why = status.error or "stopped before its first epoch ended; nothing was saved"
-            st.warning(f"Training run {status.run_id} ended early: {why}.", icon=":material/stop_circle:")
-        return
-    active = active_model()
-    new, current = status.card["test"], active.card["test"]
-    ended = "stopped early, keeping its best epoch" if status.stage == "stopped" else "finished"
-    st.success(f"Training run {status.run_id} {ended} in {_duration(status.elapsed_s())}.", icon=":material/check_circle:")
-    columns = st.columns([1, 1, 1, 1.3])
-    columns[0].metric(f"New: {status.run_id}", f"{new['accuracy']:.2%}", f"{(new['accuracy'] - current['accuracy']) * 100:+.2f} points")
-    columns[1].metric(f"Active: {active.version.id}", f"{current['accuracy']:.2%}")
-    columns[2].metric("Test errors (new / active)", f"{new['errors']} / {current['errors']}")
-    with columns[3]:
-        if active.version.id == status.run_id:
-            st.info("The new model is active.", icon=":material/published_with_changes:")
-        elif can_activate and st.button(f"Make {status.run_id} active", type="primary", key="training_activate_new"):
-            _activate(status.run_id)
-
-
-def versions_ui(can_change: bool) -> None:
-    """Every version with its date, architecture and test accuracy; with ``can_change``, any usable one can
-    be made active."""
-    paths = Paths.from_env()
-    active_id = active_model().version.id
-    listed = versions.list_versions(paths)
-    rows = [
-        {
-            "active": version.id == active_id,
-            "version": version.id,
-            "kind": "shipped" if version.shipped else "run",
-            "state": version.state,
-            "created": (version.card or {}).get("created", "")[:16].replace("T", " "),
-            "model": (version.card or {}).get("name", "").upper(),
-            "test accuracy": (version.card or {}).get("test", {}).get("accuracy"),
-            "epochs": (version.card or {}).get("epochs_run"),
-        }
-        for version in listed
-    ]
-    st.dataframe(rows, hide_index=True, column_config={
-        "active": st.column_config.CheckboxColumn(width="small"),
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
-    })
-    if not can_change:
-        return
-    usable = [version.id for version in listed if version.usable]
-    left, right = st.columns([2, 1], vertical_alignment="bottom")
-    chosen = left.selectbox("Version", usable, index=usable.index(active_id) if active_id in usable else 0, key="training_version")
-    if right.button("Make active", disabled=chosen == active_id, key="training_make_active"):
-        _activate(chosen)
-
-
-def _activate(version_id: str) -> None:
-    try:
-        versions.activate(Paths.from_env(), version_id)
-    except (OSError, ValueError) as error:
-        st.error(f"Could not activate {version_id}: {error}", icon=":material/error:")
-        return
-    st.toast(f"{version_id} is now the active model for every visitor.")
-    st.rerun()
-
-
-def _duration(seconds: float) -> str:
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+def _preparation_ui(preparation: Preparation | None) -> None:
+    """What the worker prepares, in words, with a bar that moves as it counts (preparation.json)."""
+    if preparation is None:
+        st.progress(0.0, text="Starting the training process")
+    elif preparation.fraction is None:
+        st.progress(0.0, text=preparation.step)
+    else:
+        st.progress(preparation.fraction, text=f"{preparation.step}: {preparation.done:,} of {preparation.total:,}")

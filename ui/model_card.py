@@ -1,0 +1,74 @@
+"""A model's card in words: when it was trained (in the visitor's time), on what, how (app_pages/training.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from mnist_app.versions import Version
+
+
+def model_card_ui(version: Version) -> None:
+    """The card's facts as a list of labelled lines (no table with an empty header, no file system paths)."""
+    card = version.card
+    config = card["config"]
+    lines = {
+        "Version": f"{version.id} ({'shipped with the app' if version.shipped else 'trained here'})",
+        "Architecture": f"{card['name'].upper()}, {card['parameters']:,} parameters",
+        "Trained": f"{local_time(card['created'])}, in {card['train_seconds'] / 60:.1f} min: {card['epochs_run']} epochs, "
+                   f"keeping epoch {card.get('best_epoch', card['epochs_run'])}, the best on validation",
+        "Data": f"{card['train_images']:,} training and {card['validation_images']:,} validation images",
+        "Augmentation": "on (rotation, scale, shear, stroke weight)" if config["augment"] else "off",
+        "Pen-drawn digits": pen_source(config),
+        "Command": f"`{readable_command(card['command'])}`",
+        "Libraries": f"TensorFlow {card['versions']['tensorflow']}, Keras {card['versions']['keras']}",
+    }
+    st.markdown("\n".join(f"- **{label}:** {value}" for label, value in lines.items()))
+
+
+def local_time(iso: str) -> str:
+    """An ISO time as "1 Dec 2026, 10:08" in the visitor's time zone (the server's when the browser's is unknown)."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return ""
+    try:
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    moment = moment.astimezone(zone)
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def pen_source(config: dict) -> str:
+    """Where a model's pen-drawn digits came from, in words: never the path of the file on this server."""
+    if not config.get("pen_path"):
+        return "none (MNIST alone)"
+    writers = config.get("pen_writers")
+    who = f"writers {number_ranges(writers)}" if writers else "all writers"
+    return f"UCI pen-based handwritten digits, {who}, each drawn {config.get('pen_renders', 1)} times as users draw"
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5, 7, 8] -> "1-3, 5, 7-8"."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(f"{first}-{last}" if last > first else f"{first}" for first, last in runs)
+
+
+def readable_command(command: str) -> str:
+    """The command that made a model, with each file named by its name alone (the full one is in the JSON card)."""
+    if not command.startswith("python "):
+        return command  # the app's Training page, or a call from Python: no file names in it to shorten
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    return " ".join(word.rsplit("/", 1)[-1] if "/" in word and not word.startswith("-") else word for word in words)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.evaluate import evaluate, report
+from mnist_app.evaluate import bars_floor, evaluate, per_class_percentages, report
 from mnist_app.model import Predictor
 from mnist_app.store import load_model_dir, read_evaluation
 
@@ -47,3 +47,22 @@ def test_shipped_evaluation_is_consistent_and_reproducible(shipped_model_dir, mn
     assert saved["confusion_matrix"] == result["confusion_matrix"]
     assert [m["index"] for m in saved["misclassified"]] == [m["index"] for m in result["misclassified"]]
     assert saved["accuracy"] >= 0.995  # 99.58% (README, "Figures")
+
+
+def test_per_class_percentages_and_where_their_bars_start():
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    predicted = np.array([0, 0, 0, 1, 1, 1, 1, 1])  # one 0 read as 1
+    evaluation = report(one_hot_probabilities(predicted, 0.9), labels)
+    rows = per_class_percentages(evaluation)
+    assert (rows[0]["precision"], rows[0]["recall"], rows[1]["precision"]) == (100.0, 75.0, 80.0)
+    assert rows[0]["support"] == 4 and evaluation["per_class"][0]["recall"] == 0.75  # the saved figures are left as they were
+    assert bars_floor(rows[:2]) == 75
+
+
+@pytest.mark.parametrize(
+    ("scores", "floor"),
+    [([99.22, 99.9, 99.73], 99), ([98.99, 99.5], 98), ([100.0, 100.0], 99), ([0.0, 50.0], 0), ([95.0], 95)],
+)
+def test_bars_start_at_the_whole_percent_below_the_lowest_score(scores, floor):
+    rows = [{"precision": score, "recall": 100.0, "f1": 100.0} for score in scores]
+    assert bars_floor(rows) == floor

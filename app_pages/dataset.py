@@ -4,41 +4,45 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.data import sample_indices
-from ui.common import ACCENT, average_digits, digit_counts, mnist_split_ui, pixels_ui
+from ui.common import ACCENT, average_digits, digit_counts, image_grid_ui, mnist_split_ui
 
-GRID_COLUMNS, GRID_ROWS = 12, 4
+SHOWN = 48  # images in the sample grid: twelve rows of four on a phone
+# Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
+# or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
+GRID_SIZE = 76
+PLURALS = ["zeros", "ones", "twos", "threes", "fours", "fives", "sixes", "sevens", "eights", "nines"]
 
 st.title("The MNIST data set")
 st.session_state.setdefault("dataset_seed", 0)
 
-controls = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
-split = controls[0].segmented_control("Set", ["train", "test"], default="test", key="dataset_split") or "test"
-choice = controls[1].selectbox("Digit", ["all", *range(10)], key="dataset_digit")
-if controls[2].button("Shuffle", icon=":material/shuffle:", key="dataset_shuffle"):
+# A row that wraps rather than columns, which a phone stacks one above the other.
+controls = st.container(horizontal=True, vertical_alignment="bottom")
+split = controls.segmented_control("Set", ["train", "test"], default="test", key="dataset_split") or "test"
+choice = controls.selectbox("Digit", ["all", *range(10)], key="dataset_digit", width=110)
+if controls.button("Shuffle", icon=":material/shuffle:", key="dataset_shuffle"):
     st.session_state.dataset_seed += 1
 images, labels = mnist_split_ui(split)
 digit = None if choice == "all" else int(choice)
-controls[3].caption(f"{len(images):,} {split} images; showing {GRID_COLUMNS * GRID_ROWS} at random, with their index and label.")
+train_counts, test_counts = digit_counts("train"), digit_counts("test")
+split_counts = train_counts if split == "train" else test_counts
+how_many = f"{len(images):,} {split} images" if digit is None else f"{split_counts[digit]:,} {PLURALS[digit]} of {len(images):,} {split} images"
+st.caption(f"{how_many}; showing {SHOWN} at random, each with its label and index.")
 
-indices = sample_indices(labels, digit, GRID_COLUMNS * GRID_ROWS, seed=st.session_state.dataset_seed)
-for row in range(0, len(indices), GRID_COLUMNS):
-    for column, index in zip(st.columns(GRID_COLUMNS), indices[row : row + GRID_COLUMNS]):
-        with column:
-            pixels_ui(images[index], size=84, caption=f"#{index} · {labels[index]}")
+indices = sample_indices(labels, digit, SHOWN, seed=st.session_state.dataset_seed)
+# Short captions ("7 · #1242") fit under the image on one line.
+image_grid_ui(images[indices], [f"{labels[index]} · #{index}" for index in indices], size=GRID_SIZE)
 
 st.subheader("How many of each digit")
-train_counts, test_counts = digit_counts("train"), digit_counts("test")
 figure = go.Figure(
     [
         go.Bar(name="train", x=[str(d) for d in range(10)], y=train_counts, marker_color="#7F8C9A"),
         go.Bar(name="test", x=[str(d) for d in range(10)], y=test_counts, marker_color=ACCENT),
     ]
 )
-figure.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="digit", yaxis_title="images")
+# A category axis labels every digit (a numeric one labels every other digit when the chart is narrow).
+figure.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
+                     xaxis=dict(title="digit", type="category"), yaxis_title="images")
 st.plotly_chart(figure, key="dataset_counts")
 
 st.subheader(f"The average {split} image of each digit")
-means = average_digits(split)
-for column, digit_mean, number in zip(st.columns(10), means, range(10)):
-    with column:
-        pixels_ui(digit_mean, size=84, caption=str(number))
+image_grid_ui(average_digits(split), [str(number) for number in range(10)], size=GRID_SIZE)

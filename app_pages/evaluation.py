@@ -1,15 +1,20 @@
 """Evaluation: test metrics, the confusion matrix and every misclassified test image, from saved files."""
 
 import math
+from functools import partial
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_app.evaluate import mistakes
-from ui.common import active_model, evaluation_of, mnist_split_ui, pixels_ui, probabilities_figure
+from mnist_app.evaluate import bars_floor, mistakes, per_class_percentages
+from ui.common import active_model, evaluation_of, image_grid_ui, mnist_split_ui, pixels_ui, probabilities_figure
 
-PAGE_SIZE, GRID_COLUMNS = 24, 8
+PAGE_SIZE = 24  # mistakes to a page: six rows of four on a phone
+# Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
+# or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
+GRID_SIZE = 76
 ANY = "any"
+OUTLINE = "#1565C0"  # a blue that stands out on every shade of the red scale
 
 st.title("How well the model does on MNIST's test set")
 evaluation = evaluation_of(active_model().version.path)
@@ -17,33 +22,51 @@ st.session_state.setdefault("evaluation_true", ANY)
 st.session_state.setdefault("evaluation_predicted", ANY)
 st.session_state.setdefault("evaluation_page", 1)
 
-summary = st.columns(4)
-summary[0].metric("Accuracy", f"{evaluation['accuracy']:.2%}")
-summary[1].metric("Loss", f"{evaluation['loss']:.4f}")
-summary[2].metric("Mistakes", f"{len(evaluation['misclassified'])}", f"of {evaluation['count']:,}", delta_color="off", delta_arrow="off")
-summary[3].metric("Worst digit (F1)", min(evaluation["per_class"], key=lambda row: row["f1"])["digit"])
+summary = st.container(horizontal=True)  # wraps: two metrics to a row on a phone, not one
+metric = partial(summary.metric, width=150)
+metric("Accuracy", f"{evaluation['accuracy']:.2%}")
+metric("Loss", f"{evaluation['loss']:.4f}")
+metric("Mistakes", f"{len(evaluation['misclassified'])}", f"of {evaluation['count']:,}", delta_color="off", delta_arrow="off")
+metric("Worst digit (F1)", min(evaluation["per_class"], key=lambda row: row["f1"])["digit"])
 
 
-def select_cell() -> None:
+def select_cell(key: str) -> None:
     """A click on a cell of the matrix sets the two filters below it."""
-    points = st.session_state.evaluation_matrix.selection.points
+    points = st.session_state[key].selection.points
     if points:
         st.session_state.evaluation_true = int(points[0]["y"])
         st.session_state.evaluation_predicted = int(points[0]["x"])
         st.session_state.evaluation_page = 1
 
 
+def outlined(true: int, predicted: int, count: int) -> bool:
+    """Whether the filters below the matrix show this cell's mistakes: the cell both filters name, or every
+    cell with mistakes in the row or column that one filter names."""
+    wanted_true, wanted_predicted = st.session_state.evaluation_true, st.session_state.evaluation_predicted
+    if wanted_true != ANY and wanted_predicted != ANY:
+        return (true, predicted) == (wanted_true, wanted_predicted)
+    if wanted_true == wanted_predicted == ANY or true == predicted or not count:
+        return False
+    return true == wanted_true or predicted == wanted_predicted
+
+
 def matrix_figure(confusion: list[list[int]]) -> go.Figure:
-    """The confusion matrix as clickable squares: rows true digits, columns predictions, log colour scale."""
+    """The confusion matrix as clickable squares: rows true digits, columns predictions, log colour scale.
+    The cells the filters below it show are outlined."""
     cells = [(true, predicted, confusion[true][predicted]) for true in range(10) for predicted in range(10)]
+    chosen = [outlined(*cell) for cell in cells]
     figure = go.Figure(
         go.Scatter(
             x=[p for _, p, _ in cells], y=[t for t, _, _ in cells], mode="markers+text",
             marker=dict(symbol="square", size=34, color=[math.log10(1 + n) for *_, n in cells], colorscale="Reds",
-                        line=dict(width=1, color="#444")),
+                        line=dict(width=[4 if c else 1 for c in chosen], color=[OUTLINE if c else "#444" for c in chosen])),
             text=[str(n) if n else "" for *_, n in cells],
             textfont=dict(color=["white" if n > 100 else "#222" for *_, n in cells], size=11),
             hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+            # Plotly dims what a click leaves unselected to a fifth: keep the other counts readable. (A selected
+            # text colour of its own keeps the unselected texts in theirs.)
+            selected=dict(marker=dict(opacity=1.0), textfont=dict(color="black")),
+            unselected=dict(marker=dict(opacity=0.75)),
         )
     )
     axis = dict(tickmode="array", tickvals=list(range(10)), range=[-0.6, 9.6], showgrid=False, zeroline=False)
@@ -57,42 +80,44 @@ def matrix_figure(confusion: list[list[int]]) -> go.Figure:
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.subheader("Confusion matrix")
-    st.plotly_chart(matrix_figure(evaluation["confusion_matrix"]), key="evaluation_matrix", on_select=select_cell,
+    # A chart of its own for each pair of filters: the cell a click selected (which plotly keeps selected, the
+    # rest dimmed) is forgotten as soon as the filters name another cell or none.
+    matrix_key = f"evaluation_matrix_{st.session_state.evaluation_true}_{st.session_state.evaluation_predicted}"
+    st.plotly_chart(matrix_figure(evaluation["confusion_matrix"]), key=matrix_key, on_select=partial(select_cell, matrix_key),
                     selection_mode="points", config={"displayModeBar": False})
     st.caption("Click a cell to see those mistakes below.")
 with right:
     st.subheader("Per digit")
+    rows = per_class_percentages(evaluation)
     st.dataframe(
-        [{"digit": r["digit"], "precision": r["precision"], "recall": r["recall"], "F1": r["f1"], "images": r["support"]}
-         for r in evaluation["per_class"]],
-        hide_index=True, height=400,
+        [{"digit": r["digit"], "precision": r["precision"], "recall": r["recall"], "F1": r["f1"], "images": r["support"]} for r in rows],
+        hide_index=True, height="content",
         column_config={
-            "digit": st.column_config.NumberColumn("digit", width="small"),
-            "images": st.column_config.NumberColumn("images", width="small"),
-            **{name: st.column_config.ProgressColumn(name, format="percent", min_value=0.95, max_value=1.0, width="small")
+            "digit": st.column_config.NumberColumn("digit", width=50),
+            "images": st.column_config.NumberColumn("images", width=60),
+            **{name: st.column_config.ProgressColumn(name, format="%.2f%%", min_value=bars_floor(rows), max_value=100,
+                                                     width=100, help=f"Bars start at {bars_floor(rows)}%.")
                for name in ("precision", "recall", "F1")},
         },
     )
 
 st.subheader("The mistakes, most confident first")
-filters = st.columns([1, 1, 2], vertical_alignment="bottom")
-true = filters[0].selectbox("True digit", [ANY, *range(10)], key="evaluation_true")
-predicted = filters[1].selectbox("Predicted as", [ANY, *range(10)], key="evaluation_predicted")
+filters = st.container(horizontal=True, vertical_alignment="bottom")  # wraps on a phone, where columns stack
+true = filters.selectbox("True digit", [ANY, *range(10)], key="evaluation_true", width=130)
+predicted = filters.selectbox("Predicted as", [ANY, *range(10)], key="evaluation_predicted", width=130)
 shown = mistakes(evaluation, None if true == ANY else true, None if predicted == ANY else predicted)
 pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
 st.session_state.evaluation_page = min(st.session_state.evaluation_page, pages)
-page = filters[2].number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="evaluation_page")
+page = filters.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="evaluation_page", width=130)
 
 if not shown:
     st.success("No mistakes with these labels.", icon=":material/check_circle:")
 else:
     test_images, _ = mnist_split_ui("test")
     current = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    for row in range(0, len(current), GRID_COLUMNS):
-        for column, mistake in zip(st.columns(GRID_COLUMNS), current[row : row + GRID_COLUMNS]):
-            with column:
-                pixels_ui(test_images[mistake["index"]], size=84,
-                          caption=f"#{mistake['index']}: {mistake['true']} → {mistake['predicted']} ({mistake['confidence']:.0%})")
+    # Short captions ("4 → 9 · 97%") fit under the image on one line; the index is in "Look closer at".
+    image_grid_ui(test_images[[mistake["index"] for mistake in current]],
+                  [f"{m['true']} → {m['predicted']} · {m['confidence']:.0%}" for m in current], size=GRID_SIZE)
     choice = st.selectbox("Look closer at", current, format_func=lambda m: f"#{m['index']}: a {m['true']} read as {m['predicted']}",
                           key="evaluation_example")
     image_column, chart_column = st.columns([1, 2])

@@ -1,8 +1,12 @@
 """Entry point of the Streamlit app: `streamlit run app.py`. Navigation and the shared sidebar; nothing else."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Handwritten digits", page_icon=":material/draw:", layout="wide")
+# The browser tab's icon is served by the app: a Material icon name here would be fetched from Google's
+# font server, which an offline machine cannot reach.
+st.set_page_config(page_title="Handwritten digits", page_icon=str(Path(__file__).parent / "ui" / "icon.png"), layout="wide")
 
 navigation = st.navigation(
     [

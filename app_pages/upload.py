@@ -1,68 +1,61 @@
 """Upload: a photo or scan of handwriting (or a camera shot), every digit found and read.
 
-The upload stays in memory: its bytes go to mnist_app.images.read_picture, which checks them and decodes
+The upload stays in memory (in the session, so that it is still there after a visit to another page): its bytes go to mnist_app.images.read_picture, which checks them and decodes
 them at the resolution reading needs (a 12-megapixel photo at half size), and its name is only ever
 shown, never used as a path.
 """
 
 import streamlit as st
 
-from mnist_app.images import EXTENSIONS, ImageError, read_picture
+from mnist_app.images import ImageError, read_picture
 from mnist_app.recognize import recognize
-from ui.common import active_model, digits_read_ui, picture_ui
+from ui.common import active_model, digits_read_ui, picture_ui, remembered
+from ui.uploads import photo_source_ui, refusal_message, shown_name
 
-NAME_SHOWN_CHARS = 60  # longer file names are shortened in the middle, keeping the extension
-
-
-def shown_name(name: str) -> str:
-    """A file name as it may be shown: on one line, shortened, and in a code span, because Streamlit reads
-    messages and captions as markdown and a name is text (``[a](b).png`` must not become a link)."""
-    flat = "".join(char if char.isprintable() else " " for char in name).replace("`", "'")
-    if len(flat) > NAME_SHOWN_CHARS:
-        flat = f"{flat[: NAME_SHOWN_CHARS - 20]}…{flat[-19:]}"
-    return f"`{flat}`"
-
+MODES = ["One digit", "A number"]  # in the Draw page's order; a photo is more often of a number
 
 st.title("Read a photo of handwriting")
 st.write("Digits written in dark ink on light paper, or light on dark: one digit or a whole number.")
 
+remembered("upload_mode", MODES[1])
+remembered("upload_use_camera", False)
 source, options = st.columns([2, 1], gap="large")
 with options:
-    mode = st.segmented_control("Read", ["A number", "One digit"], default="A number", key="upload_mode") or "A number"
+    mode = st.segmented_control("Read", MODES, key="upload_mode") or MODES[1]
     use_camera = st.toggle("Use the camera", key="upload_use_camera")
 with source:
-    if use_camera:
-        upload = st.camera_input("Take a photo of the digits", key="upload_camera")
-    else:
-        upload = st.file_uploader("Choose an image", type=list(EXTENSIONS), key="upload_file")
+    photo = photo_source_ui(use_camera)
 
-if upload is None:
-    st.info("Upload a PNG, JPEG, WebP, BMP or GIF image, or take a photo.", icon=":material/upload:")
+if (refused := refusal_message()) is not None:
+    st.error(refused, icon=":material/block:")
+if photo is None:
+    if refused is None:
+        st.info("Upload a PNG, JPEG, WebP, BMP or GIF image, or take a photo.", icon=":material/upload:")
     st.stop()
 
 try:
-    picture = read_picture(upload.getvalue())  # the boxes read come back in the file's own pixels
+    picture = read_picture(photo.data)  # the boxes read come back in the file's own pixels
 except ImageError as error:
-    st.error(f"Cannot read {shown_name(upload.name)}: {error}.", icon=":material/broken_image:")
+    st.error(f"Cannot read {shown_name(photo.name)}: {error}.", icon=":material/broken_image:")
     st.stop()
 
 reading = recognize(picture, active_model().predictor, single=mode == "One digit")
 if reading.empty and reading.number is None:
     if reading.not_digits:
         st.warning("What is written here does not look like digits.", icon=":material/block:")
-        digits_read_ui(picture, reading, caption=shown_name(upload.name))
+        digits_read_ui(picture, reading, caption=shown_name(photo.name))
     else:
         st.warning("No digit found in this image. Is the writing dark on light (or light on dark), and large enough?", icon=":material/search_off:")
-        picture_ui(picture.pixels, caption=shown_name(upload.name))
+        picture_ui(picture.pixels, caption=shown_name(photo.name))
     st.stop()
 if reading.number is not None:
     st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" to read each digit.", icon=":material/pin:")
     if reading.empty:
-        digits_read_ui(picture, reading, caption=shown_name(upload.name))
+        digits_read_ui(picture, reading, caption=shown_name(photo.name))
         st.stop()
 
 count = len(reading.digits)
 lines = reading.lines
 st.metric("Read", " / ".join(lines), f"{count} digit{'' if count == 1 else 's'}" + (f" on {len(lines)} lines" if len(lines) > 1 else ""),
           delta_color="off", delta_arrow="off")
-digits_read_ui(picture, reading, caption=shown_name(upload.name))
+digits_read_ui(picture, reading, caption=shown_name(photo.name))

@@ -122,6 +122,39 @@ def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True)
     return lifted
 
 
+def touch_digit(page, strokes, height: float = 190) -> None:
+    """Replay pen strokes on the canvas with a finger, scaled to ``height`` pixels and centred, as a phone's
+    touch screen sends them (the page's context needs ``has_touch=True``); waits for the app after each."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    for path in screen_paths(strokes, canvas.bounding_box(), height):
+        touch_path(page, path)
+
+
+def touch_path(page, points) -> None:
+    """One stroke of a finger through ``points`` (page coordinates), then wait for the app."""
+    touch = page.context.new_cdp_session(page)
+    points = [{"x": float(x), "y": float(y)} for x, y in points]
+    touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+    for point in points[1:]:
+        touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touch.detach()
+    wait_until_idle(page)
+
+
+def canvas_ink(page) -> int:
+    """How many pixels of the canvas are lit: what is drawn on it now, as the visitor sees it."""
+    return page.locator("canvas.dc-canvas.lower-canvas").first.evaluate(  # not the background canvas below it
+        """(canvas) => {
+            const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+            let lit = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i] > 127) lit++;
+            return lit;
+        }"""
+    )
+
+
 # Records the websocket frames the page exchanges with Streamlit, each with its performance.now() time,
 # taken in the browser so that Playwright's own event delivery adds no delay. Incoming frames are kept
 # only when small: the "script finished" message is a few bytes, the page's elements are not needed.

@@ -66,21 +66,27 @@ def test_an_upload_without_the_xsrf_token_is_refused(page, server_url, number_ph
     assert token and cookie and _put(url, photo, cookie=cookie, token=token) in (200, 204)  # as the page sends it
 
 
-def test_a_file_over_the_upload_limit_is_refused_and_the_page_goes_on(page, server_url, number_photo, tmp_path):
+def test_a_file_over_the_upload_limit_is_refused_with_a_reason_and_the_next_file_replaces_it(page, server_url, number_photo, tmp_path, screenshots):
     big = tmp_path / "big.png"
     big.write_bytes(np.random.default_rng(0).integers(0, 256, 11 * 2**20, dtype=np.uint8).tobytes())  # 11 MiB
     page.goto(f"{server_url}/upload")
     page.get_by_text("Upload a PNG").wait_for()
     page.locator('input[type="file"]').set_input_files(str(big))
-    refusal = page.get_by_text("or smaller")
+    refusal = page.locator('[data-testid="stAlertContentError"]', has_text="big.png")
     refusal.wait_for()
-    assert refusal.inner_text().endswith("File must be 10.0MB or smaller.")  # Streamlit's words; maxUploadSize is 10
     wait_until_idle(page)
-    assert page.get_by_text("Upload a PNG").is_visible()  # the page never received the file
+    assert "big.png is 11.0 MB, more than this server takes (10 MB)" in refusal.inner_text()  # maxUploadSize is 10
+    page.screenshot(path=screenshots / "upload-too-large.png")
+    # The page says it in words, with a fresh chooser: no red chip of the refused file is left beside it.
+    assert page.locator('[data-testid="stFileChip"]').count() == 0
+    assert not page.get_by_text("Upload a PNG").is_visible()  # no invitation that ignores what just happened
     assert page.locator('[data-testid="stException"]').count() == 0
 
     page.locator('input[type="file"]').set_input_files(number_photo[0])
     page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()
     wait_until_idle(page)
     assert metric_value(page, "Read") == number_photo[1]
+    assert page.locator('[data-testid="stFileChip"]').count() == 1  # the new file alone, with no error
+    assert page.locator('[data-testid="stFileChipIconError"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0  # the refusal was said once
     assert page.locator('[data-testid="stException"]').count() == 0

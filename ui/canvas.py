@@ -45,7 +45,7 @@ _toolbar_hider = st.components.v2.component("canvas_toolbar_hider", js=_HIDE_TOO
 
 def drawing_canvas_ui(key: str, width: int, height: int, pen: int):
     """The canvas with the session's drawing on it; returns its (H, W, 4) RGBA image, or None while there
-    is nothing to read yet (the canvas has not reported, or still shows the drawing before Undo/Clear).
+    is nothing to read yet (nothing drawn, or the canvas still shows the drawing before Undo or Clear).
 
     ``key`` names the canvas (one per mode): a canvas not drawn in the previous run (a return to the
     page, the other mode) starts with the drawing the session had, fitted to its size.
@@ -62,9 +62,11 @@ def drawing_canvas_ui(key: str, width: int, height: int, pen: int):
         key=key,
     )
     current = history.seen((canvas.json_data or {}).get("objects", []))
+    if current and canvas.image_data is not None:
+        history.picture = canvas.image_data
     _history_buttons_ui(history)
     _toolbar_hider(key="draw_no_toolbar")
-    return canvas.image_data if current else None
+    return history.picture if current else None
 
 
 def _history_buttons_ui(history: DrawingHistory) -> None:

@@ -132,9 +132,10 @@ def _pixels_image(image: np.ndarray, size: int, margin: int = 0) -> Image.Image:
     return framed
 
 
-def image_grid_ui(images, captions: list[str], size: int = 84) -> None:
-    """Small images (28x28) in rows that wrap to the page's width: twelve to a row on a laptop, four on a
-    phone. (Streamlit's columns stack into one image per row on a narrow screen.)"""
+def image_grid_ui(images, captions: list[str], size: int = 76) -> None:
+    """Small images (28x28) in rows that wrap to the page's width: at the default size eleven to a row on a
+    1366-pixel laptop, four on a 390-pixel phone. (Streamlit's columns stack into one image per row on a
+    narrow screen.)"""
     if len(images):
         st.image([_pixels_image(image, size, margin=3) for image in images], caption=captions, width=size + 6)
 

@@ -24,6 +24,9 @@ class DrawingHistory:
     loaded: Strokes = field(default_factory=list)  # the canvas's initial drawing
     loads: int = 0  # counts the drawings handed over: a new count makes the canvas load ``loaded`` again
     pending: bool = False  # a drawing was handed over and the canvas has not reported it yet
+    # The last image the canvas reported, of the strokes now on it. A canvas that loads a drawing when it is
+    # first drawn does not report it until the next stroke: until then, this is what there is to read.
+    picture: Any = None
 
     def load(self, strokes: Strokes) -> None:
         self.strokes, self.loaded, self.loads, self.pending = strokes, strokes, self.loads + 1, True

@@ -48,9 +48,6 @@ def draw_line(page, canvas, start: tuple[float, float], end: tuple[float, float]
     box = canvas.bounding_box()
     (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
     page.mouse.move(x0, y0)
-    # The canvas's own toolbar (undo, redo, clear) rests invisibly over the top right of the canvas and
-    # moves up out of the way once the pointer hovers the canvas, as a mouse does before it presses.
-    page.wait_for_timeout(400)
     page.mouse.down()
     page.mouse.move(x1, y1, steps=12)
     page.mouse.up()

@@ -47,16 +47,16 @@ def _row(version: versions.Version, active: ActiveModel) -> dict:
     test = card.get("test", {})
     running = version.state == "running"
     accuracy = test.get("accuracy")
-    return {
+    return {  # what tells the versions apart first: on a phone the later columns need a scroll
         "active": version.id == active.version.id,
         "version": version.id,
-        "state": _state(version),
-        "created": local_time(card.get("created") or version.started),
-        "model": card.get("name", "").upper(),
         "test accuracy": f"{accuracy:.2%}" if accuracy is not None else ("training…" if running else ""),
         "vs active": f"{(accuracy - active.card['test']['accuracy']) * 100:+.2f}" if accuracy is not None else "",
+        "state": _state(version),
         "test errors": f"{test['errors']:,}" if "errors" in test else "",
         "epochs": f"{card['epochs_run']}, kept {card.get('best_epoch', card['epochs_run'])}" if "epochs_run" in card else "",
+        "model": card.get("name", "").upper(),
+        "created": local_time(card.get("created") or version.started),
     }
 
 
@@ -87,7 +87,7 @@ def activate_button_ui(version: versions.Version, active: ActiveModel, label: st
     """A button that makes ``version`` active: at once (``primary`` styled) when it is not worse than the active
     model; when it is, a secondary one that opens the confirmation (see ``confirmation_ui``)."""
     if version.id == active.version.id:
-        st.button(label, key=key, disabled=True, help="This version is the active one")
+        st.button(label, key=key, disabled=True)  # the active one
     elif is_worse(version, active):
         if st.button(f"{label}…", key=key, help="It reads the test digits worse than the active model: asks first"):
             st.session_state[PENDING_KEY] = version.id

@@ -221,3 +221,36 @@ def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
     assert "The active model could not be used" in test.warning[0].value and "mnist-cnn is serving instead" in test.warning[0].value
     assert test.sidebar.markdown[0].value.startswith("**mnist-cnn**")
     assert versions.active_version(Paths.from_env()).problem
+
+
+@pytest.mark.parametrize("size, shown", [((3000, 4000), (420, 560)), ((4000, 3000), (747, 560)), ((12000, 3), (1460, 1)),
+                                         ((300, 200), (300, 200))])
+def test_pictures_are_shown_no_taller_and_no_wider_than_the_page_allows(size, shown):
+    from ui.common import shown_size
+
+    assert shown_size(*size) == shown  # a portrait photo no longer pushes what was read off the screen
+
+
+def test_the_uploaded_photo_and_its_reading_stay_after_another_page_until_removed(mnist, pen_digits):
+    digits = pen_digits[200:204]
+    photo, _ = write_on_paper(digits, np.random.default_rng(8))
+    test = app("upload")
+    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
+    test.run()
+    number = test.main.metric[0].value
+    test.switch_page("app_pages/dataset.py").run()
+    test.switch_page("app_pages/upload.py").run()
+    assert test.main.metric[0].value == number and "number.png" in test.get("image")[0].proto.imgs[0].caption
+    test.button(key="upload_remove").click().run()
+    assert not test.main.metric and "Upload a PNG" in test.info[0].value
+
+
+def test_draw_keeps_its_mode_and_pen_width_after_another_page(canvas, mnist):
+    test = app()
+    test.segmented_control(key="draw_mode").set_value("A number").run()
+    test.slider(key="draw_pen").set_value(30).run()
+    test.switch_page("app_pages/dataset.py").run()
+    test.switch_page("app_pages/draw.py").run()
+    assert test.segmented_control(key="draw_mode").value == "A number" and test.slider(key="draw_pen").value == 30
+    assert test.title[0].value == "Draw a number" and canvas.calls[-1]["stroke_width"] == 30
+

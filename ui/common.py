@@ -145,10 +145,16 @@ def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
     would push what was read off the screen) and shrunk here rather than by Streamlit, whose shrinking fails
     on a picture it would leave less than a pixel high (a 3x12000 strip)."""
     picture = Image.fromarray(image)
-    width = min(picture.width, SHOWN_WIDTH, max(1, round(SHOWN_HEIGHT * picture.width / picture.height)))
-    if width < picture.width:
-        picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), Image.BILINEAR)
-    st.image(picture, caption=caption, width=width)
+    size = shown_size(picture.width, picture.height)
+    if size != picture.size:
+        picture = picture.resize(size, Image.BILINEAR)
+    st.image(picture, caption=caption, width=size[0])
+
+
+def shown_size(width: int, height: int) -> tuple[int, int]:
+    """The size a picture is shown at: its own, shrunk to at most SHOWN_WIDTH wide and SHOWN_HEIGHT high."""
+    shown_width = min(width, SHOWN_WIDTH, max(1, round(SHOWN_HEIGHT * width / height)))
+    return shown_width, max(1, round(height * shown_width / width))
 
 
 # Reports the width of the container it is placed in, in CSS pixels, and again whenever that width changes by

@@ -19,12 +19,12 @@ st.write("Digits written in dark ink on light paper, or light on dark: one digit
 
 remembered("upload_mode", MODES[1])
 remembered("upload_use_camera", False)
-source, options = st.columns([2, 1], gap="large")
-with options:
+# The options first, in one row that wraps: on a phone, options below the chooser would push the reading
+# down by their height.
+with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     mode = st.segmented_control("Read", MODES, key="upload_mode") or MODES[1]
     use_camera = st.toggle("Use the camera", key="upload_use_camera")
-with source:
-    photo = photo_source_ui(use_camera)
+photo = photo_source_ui(use_camera)
 
 if (refused := refusal_message()) is not None:
     st.error(refused, icon=":material/block:")

@@ -148,7 +148,7 @@ def picture_ui(image: np.ndarray, caption: str | None = None) -> None:
     size = shown_size(picture.width, picture.height)
     if size != picture.size:
         picture = picture.resize(size, Image.BILINEAR)
-    st.image(picture, caption=caption, width=size[0])
+    st.image(picture, caption=caption)  # at its own size, or the page's width if that is less
 
 
 def shown_size(width: int, height: int) -> tuple[int, int]:

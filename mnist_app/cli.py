@@ -148,9 +148,10 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     show = _TerminalProgress()
     try:
         while (status := trainer.wait(timeout=0.25)).running:
+            show.preparing(status.preparation if status.stage == "preparing" else None)
             show(status.progress)
     except KeyboardInterrupt:
-        print("\nstopping after this batch; the best epoch so far will be saved", file=sys.stderr, flush=True)
+        print("\nstopping after this batch; the best finished epoch will be saved", file=sys.stderr, flush=True)
         trainer.stop()
         status = trainer.wait()
     show(status.progress)
@@ -335,10 +336,28 @@ class _TerminalProgress:
     def __init__(self) -> None:
         self.live = sys.stdout.isatty()
         self.epochs_shown = 0
+        self.step_shown = None
+
+    def preparing(self, preparation) -> None:
+        """Each step of the data's preparation once ("Drawing 18,000 training digits from pen strokes"),
+        with its count rewritten in place on a terminal."""
+        if preparation is None:
+            return
+        if preparation.step != self.step_shown:
+            if not self.live:
+                print(preparation.step, flush=True)
+            else:  # the earlier step's line stays; this one is rewritten as its count grows
+                print(("\n" if self.step_shown else "") + preparation.step, end="", flush=True)
+            self.step_shown = preparation.step
+        if self.live and preparation.total:
+            print(f"\r{preparation.step}: {preparation.done:,} of {preparation.total:,}", end="", flush=True)
 
     def __call__(self, progress) -> None:
         if progress is None:
             return
+        if self.live and self.step_shown:  # training has begun: the last preparation line stays
+            print(flush=True)
+            self.step_shown = None
         for row in progress.history[self.epochs_shown :]:
             print(f"\repoch {row['epoch']:>2}/{progress.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}  "
                   f"val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  "

@@ -166,3 +166,15 @@ def test_check_refuses_a_misspelt_retraining_switch(monkeypatch, capsys):
     monkeypatch.setenv("RETRAINING", "of")
     assert main(["check"]) == 1
     assert capsys.readouterr().err == "error: RETRAINING must be on or off, got 'of'\n"
+
+
+def test_the_terminal_shows_each_preparation_step_once(capsys):
+    from mnist_app.cli import _TerminalProgress
+    from mnist_app.progress import Preparation
+
+    show = _TerminalProgress()  # stdout is not a terminal under pytest: one line per step, no counts
+    for step in [Preparation("Reading the MNIST digits"), None, Preparation("Drawing 250 training digits from pen strokes", 10, 250),
+                 Preparation("Drawing 250 training digits from pen strokes", 250, 250), Preparation("Building the model")]:
+        show.preparing(step)
+    assert capsys.readouterr().out.splitlines() == [
+        "Reading the MNIST digits", "Drawing 250 training digits from pen strokes", "Building the model"]

@@ -65,6 +65,9 @@ class FakeCanvas:
 @pytest.fixture(autouse=True)
 def canvas(monkeypatch):
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", types.SimpleNamespace(st_canvas=FakeCanvas))
+    # ui.canvas holds the st_canvas it imported; an earlier AppTest (any page runs Draw first) may have
+    # imported it with the real one, so it is imported afresh, with the fake, and put back afterwards.
+    monkeypatch.delitem(sys.modules, "ui.canvas", raising=False)
     FakeCanvas.inks, FakeCanvas.unsent, FakeCanvas.shown, FakeCanvas.loading, FakeCanvas.calls = {}, [], {}, {}, []
     return FakeCanvas
 

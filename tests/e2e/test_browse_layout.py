@@ -3,6 +3,8 @@ images to a row, captions on one line), and a confusion matrix whose highlight f
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from browser import wait_until_idle
@@ -96,6 +98,15 @@ def choose(page, label: str, option: str) -> None:
     wait_until_idle(page)
 
 
+def cells_once(page, condition, timeout_s: float = 30) -> dict:
+    """The matrix's cells (CELLS) once ``condition`` holds of them; the last ones seen if it never does in
+    ``timeout_s`` (the chart is redrawn after the run, later on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition(cells := page.evaluate(CELLS)) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return cells
+
+
 def filter_values(page) -> tuple[str, str]:
     return tuple(page.get_by_test_id("stSelectbox").filter(has_text=label).get_by_role("combobox").input_value()
                  for label in ("True digit", "Predicted as"))
@@ -103,23 +114,21 @@ def filter_values(page) -> tuple[str, str]:
 
 def test_the_matrix_highlight_follows_the_filters(browser, server_url, screenshots):
     page = open_page(browser, server_url, "evaluation", LAPTOP)
-    cells = page.evaluate(CELLS)
+    cells = cells_once(page, lambda cells: len(cells["opacity"]) == 100)  # plotly draws after the page
     assert len(cells["opacity"]) == 100 and set(cells["outline"]) == {1}
     # A click on the cell "4 read as 9" (the 50th point: rows true digits, columns predictions).
     # Plotly's drag layer lies over the points and takes the click, as it does a visitor's.
     box = page.locator(".stPlotlyChart .scatterlayer .trace .points path.point").nth(10 * 4 + 9).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_until_idle(page)
-    page.wait_for_timeout(500)
     assert filter_values(page) == ("4", "9")
-    cells = page.evaluate(CELLS)
+    cells = cells_once(page, lambda cells: max(cells["outline"], default=1) > 1)
     assert [index for index, width in enumerate(cells["outline"]) if width > 1] == [49]
     assert min(cells["opacity"]) >= 0.75 and min(cells["text"]) == 1, cells  # every count readable
     page.screenshot(path=screenshots / "evaluation-cell-selected.png")
     choose(page, "True digit", "any")
     choose(page, "Predicted as", "any")
-    page.wait_for_timeout(500)
-    cells = page.evaluate(CELLS)
+    cells = cells_once(page, lambda cells: set(cells["outline"]) == {1} and set(cells["opacity"]) == {1})
     # Nothing dimmed or outlined any more: the old selection went with the filters that matched it.
     assert set(cells["opacity"]) == {1} and set(cells["text"]) == {1} and set(cells["outline"]) == {1}, cells
     page.screenshot(path=screenshots / "evaluation-filters-reset.png")

@@ -31,6 +31,13 @@ class Paths:
     # Pen-drawn digits (pendigits-orig.tra) for retraining as the shipped model was; None trains on MNIST only.
     # From the environment: PENDIGITS_PATH's file, else the copy Keras's downloader keeps (pen_download_path).
     pen_path: Path | None = None
+    # The corrections users sent (mnist_app.corrections): CORRECTIONS_PATH, else a file in the runs folder.
+    corrections_path: Path | None = None
+
+    @property
+    def corrections_file(self) -> Path:
+        """The corrections database: ``corrections_path``, else corrections.sqlite in the runs folder."""
+        return self.corrections_path or self.runs_dir / "corrections.sqlite"
 
     @property
     def default_model_dir(self) -> Path:
@@ -39,7 +46,7 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
-        """Paths with MNIST_PATH, PENDIGITS_PATH and RUNS_DIR taken from the environment when set.
+        """Paths with MNIST_PATH, PENDIGITS_PATH, CORRECTIONS_PATH and RUNS_DIR from the environment when set.
 
         PENDIGITS_PATH names a local pendigits-orig.tra; unset, the pen-drawn digits are the copy that
         data.pen_digits_file downloads from UCI into Keras's cache when a retrain first needs them (as
@@ -49,6 +56,7 @@ class Paths:
         pen_setting = os.environ.get("PENDIGITS_PATH", "").strip()
         return cls(
             mnist_path=_env_path("MNIST_PATH"),
+            corrections_path=_env_path("CORRECTIONS_PATH"),
             pen_path=None if pen_setting.lower() == "none" else _env_path("PENDIGITS_PATH") or pen_download_path(),
             **({"runs_dir": runs_dir} if runs_dir else {}),
         )

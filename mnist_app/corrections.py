@@ -1,0 +1,264 @@
+"""Corrections: digits that users said the model read wrong, kept in an embedded SQLite database until an
+operator accepts (or relabels, or deletes) them and a retrain learns from the accepted ones.
+
+One file (``config.corrections_path()``: CORRECTIONS_PATH, else ``corrections.sqlite`` in the runs folder)
+in WAL mode, so that several server processes on one machine read and write it at once, each write one
+transaction (a writer killed in the middle leaves the database as it was before that write). Images are
+stored as PNG bytes: the 28x28 model input and the crop of the digit, never a whole photo; a drawing also
+keeps its pen strokes, so that a retrain can draw it again at other sizes and pen widths. Beside each: the
+label given, what the model read and how sure it was, the model version, the time and a random id of the
+browser session (no address, no file name).
+
+Several machines cannot share one SQLite file safely over a network file system; they would need a
+database server (PostgreSQL, for example) behind this same small interface.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+from PIL import Image
+
+SCHEMA_VERSION = 2  # PRAGMA user_version of a database this code writes; older ones are migrated on open
+SOURCES = ("canvas", "photo")
+STATES = ("new", "accepted")
+HELD_OUT_SHARE = 0.2  # of the accepted corrections, this share is never trained on: it measures the effect
+SESSION_LIMIT = 30  # corrections one browser session may store per SESSION_WINDOW_S
+SESSION_WINDOW_S = 3600.0
+TOTAL_CAP = 5000  # corrections kept at most (new and accepted together)
+BUSY_TIMEOUT_S = 5.0  # how long a write waits for another process's write to finish
+
+# Version 1 kept the label, the prediction and the 28x28 input only; version 2 adds the crop, the pen
+# strokes, the review state and the browser session. Each step runs in one transaction.
+_SCHEMA_V1 = """
+CREATE TABLE corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    predicted INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    model_version TEXT NOT NULL,
+    created REAL NOT NULL,
+    source TEXT NOT NULL,
+    model_input BLOB NOT NULL
+);
+"""
+_MIGRATIONS = {
+    1: _SCHEMA_V1,
+    2: """
+ALTER TABLE corrections ADD COLUMN crop BLOB;
+ALTER TABLE corrections ADD COLUMN strokes TEXT;
+ALTER TABLE corrections ADD COLUMN state TEXT NOT NULL DEFAULT 'new';
+ALTER TABLE corrections ADD COLUMN session TEXT NOT NULL DEFAULT '';
+CREATE INDEX corrections_session ON corrections (session, created);
+""",
+}
+_COLUMNS = "id, label, predicted, confidence, model_version, created, session, source, state, model_input, crop, strokes"
+
+
+class CorrectionsError(RuntimeError):
+    """The database cannot be used (not a database, damaged, locked for too long, no permission)."""
+
+
+class CorrectionRefused(ValueError):
+    """A limit was reached: this session's rate, or the total the database keeps."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One digit a user corrected."""
+
+    id: int
+    label: int  # what the user says the digit is, 0-9
+    predicted: int  # what the model read (-1: "not a digit")
+    confidence: float  # how sure the model was of what it read
+    model_version: str
+    created: float  # time.time() when it was stored
+    session: str  # a random id of the browser session that stored it
+    source: str  # "canvas" or "photo"
+    state: str  # "new" until an operator accepts it
+    model_input: np.ndarray  # (28, 28) uint8: what the model saw
+    crop: np.ndarray | None  # (h, w) uint8 ink, bright on black, as cut out of the drawing or photo
+    strokes: list[np.ndarray] | None  # a drawing's pen strokes, (K, 2) float32 canvas pixels each
+
+    @property
+    def held_out(self) -> bool:
+        return is_held_out(self.id)
+
+
+def is_held_out(correction_id: int) -> bool:
+    """Whether a correction is kept out of training, to measure what training on the others changed. Fixed
+    by its id, so that a correction stays on its side as others are added."""
+    digest = hashlib.sha256(f"correction-{correction_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") < HELD_OUT_SHARE * 2**32
+
+
+class CorrectionStore:
+    """The corrections database at ``path``; every method opens it, does one thing and closes it."""
+
+    def __init__(self, path: str | Path, session_limit: int = SESSION_LIMIT, session_window_s: float = SESSION_WINDOW_S,
+                 total_cap: int = TOTAL_CAP):
+        self.path = Path(path)
+        self.session_limit, self.session_window_s, self.total_cap = session_limit, session_window_s, total_cap
+
+    def add(self, *, session: str, label: int, predicted: int, confidence: float, model_version: str, source: str,
+            model_input: np.ndarray, crop: np.ndarray | None = None, strokes: list[np.ndarray] | None = None) -> int:
+        """Store one correction and return its id; CorrectionRefused when a limit is reached."""
+        if label not in range(10):
+            raise ValueError(f"label must be a digit 0-9, got {label!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        row = (int(label), int(predicted), float(confidence), str(model_version), time.time(), str(session), source,
+               _png(model_input), None if crop is None else _png(crop), _strokes_json(strokes))
+        with self._connect() as db, _transaction(db, immediate=True):
+            recent = db.execute("SELECT COUNT(*) FROM corrections WHERE session = ? AND created > ?",
+                                (session, time.time() - self.session_window_s)).fetchone()[0]
+            if recent >= self.session_limit:
+                raise CorrectionRefused(f"this browser session has sent {recent} corrections in the last "
+                                        f"{self.session_window_s / 60:.0f} minutes, the most it may; try again later")
+            total = db.execute("SELECT COUNT(*) FROM corrections").fetchone()[0]
+            if total >= self.total_cap:
+                raise CorrectionRefused(f"the corrections database is full ({total:,} kept); an operator has to "
+                                        "review and delete some first")
+            cursor = db.execute("INSERT INTO corrections (label, predicted, confidence, model_version, created, session, "
+                                "source, model_input, crop, strokes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            return int(cursor.lastrowid)
+
+    def remove(self, correction_id: int, session: str | None = None) -> bool:
+        """Delete one correction (only if ``session`` stored it, when given: a user's undo); whether it was there."""
+        query, arguments = "DELETE FROM corrections WHERE id = ?", [int(correction_id)]
+        if session is not None:
+            query, arguments = query + " AND session = ?", [*arguments, session]
+        with self._connect() as db, _transaction(db):
+            return db.execute(query, arguments).rowcount > 0
+
+    def list(self, *, label: int | None = None, state: str | None = None, model_version: str | None = None,
+             session: str | None = None, limit: int | None = None) -> list[Correction]:
+        """The corrections that match every filter given, newest first."""
+        clauses, arguments = [], []
+        for column, value in (("label", label), ("state", state), ("model_version", model_version), ("session", session)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                arguments.append(value)
+        query = f"SELECT {_COLUMNS} FROM corrections" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+        query += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self._connect() as db:
+            return [_correction(row) for row in db.execute(query, arguments)]
+
+    def counts(self) -> dict[str, int]:
+        """How many corrections there are in each state (every state named, 0 if none)."""
+        with self._connect() as db:
+            found = dict(db.execute("SELECT state, COUNT(*) FROM corrections GROUP BY state").fetchall())
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    def model_versions(self) -> list[str]:
+        with self._connect() as db:
+            return [row[0] for row in db.execute("SELECT DISTINCT model_version FROM corrections ORDER BY model_version")]
+
+    def accept(self, ids: Iterable[int]) -> int:
+        return self._update("UPDATE corrections SET state = 'accepted' WHERE id = ?", ids)
+
+    def relabel(self, ids: Iterable[int], label: int) -> int:
+        if label not in range(10):
+            raise ValueError(f"label must be a digit 0-9, got {label!r}")
+        return self._update(f"UPDATE corrections SET label = {int(label)} WHERE id = ?", ids)
+
+    def delete(self, ids: Iterable[int]) -> int:
+        return self._update("DELETE FROM corrections WHERE id = ?", ids)
+
+    def export_npz(self, path: str | Path, state: str = "accepted") -> tuple[int, int]:
+        """Write the corrections in ``state`` as an .npz in Keras's MNIST layout (x_train, y_train, x_test,
+        y_test; uint8, (N, 28, 28) and (N,)), the held-out ones as the test part; returns both counts."""
+        chosen = self.list(state=state)
+        parts = {}
+        for name, held_out in (("train", False), ("test", True)):
+            part = [c for c in reversed(chosen) if c.held_out == held_out]  # oldest first
+            parts[f"x_{name}"] = np.stack([c.model_input for c in part]) if part else np.zeros((0, 28, 28), np.uint8)
+            parts[f"y_{name}"] = np.array([c.label for c in part], dtype=np.uint8)
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, **parts)
+        return len(parts["y_train"]), len(parts["y_test"])
+
+    def _update(self, query: str, ids: Iterable[int]) -> int:
+        with self._connect() as db, _transaction(db):
+            return sum(db.execute(query, (int(i),)).rowcount for i in ids)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """An open connection to a database at the current schema; CorrectionsError, in one line, if the file
+        cannot be used."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise CorrectionsError(f"the corrections database {self.path.name} cannot be opened ({error})") from None
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last writes, never the file
+            _migrate(db)
+            yield db
+        except sqlite3.DatabaseError as error:
+            raise CorrectionsError(f"the corrections database {self.path.name} cannot be used ({error})") from None
+        finally:
+            db.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"its schema is version {version}, newer than this app's {SCHEMA_VERSION}")
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        with _transaction(db, immediate=True):
+            if db.execute("PRAGMA user_version").fetchone()[0] >= step:
+                continue  # another process migrated it meanwhile
+            for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step}")
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection, immediate: bool = False) -> Iterator[None]:
+    # IMMEDIATE takes the write lock at once, so a count and the insert it allows cannot interleave with
+    # another process's insert.
+    db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _png(image: np.ndarray) -> bytes:
+    values = np.asarray(image)
+    if values.dtype != np.uint8:
+        values = (np.clip(values, 0, 1) * 255).round().astype(np.uint8)
+    if values.ndim != 2 or values.size == 0:
+        raise ValueError(f"an image to store must be a non-empty (H, W) array, got shape {values.shape}")
+    buffer = io.BytesIO()
+    Image.fromarray(values).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _unpng(data: bytes | None) -> np.ndarray | None:
+    return None if data is None else np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+
+
+def _strokes_json(strokes: list[np.ndarray] | None) -> str | None:
+    if not strokes:
+        return None
+    return json.dumps([np.round(np.asarray(stroke, dtype=np.float32), 1).tolist() for stroke in strokes])
+
+
+def _correction(row: tuple) -> Correction:
+    *fields, model_input, crop, strokes = row
+    return Correction(*fields, model_input=_unpng(model_input), crop=_unpng(crop),
+                      strokes=[np.asarray(s, dtype=np.float32).reshape(-1, 2) for s in json.loads(strokes)] if strokes else None)

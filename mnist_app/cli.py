@@ -23,6 +23,7 @@ from mnist_app.jobs import TrainerBusy
 
 DEFAULTS = TrainConfig()
 _PEN_FROM_ENV = ""  # what --pen without a file stands for: the pen-drawn digits Paths.from_env names
+_CORRECTIONS_FROM_ENV = ""  # what --corrections without a path stands for: Paths.from_env().corrections_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--non-digits", type=_non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
     train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
     train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
+    train.add_argument("--corrections", metavar="PATH", nargs="?", const=_CORRECTIONS_FROM_ENV, default=None,
+                       help="also learn from the accepted corrections users sent (the held-out share is only measured); "
+                       "--corrections alone takes CORRECTIONS_PATH's database, else corrections.sqlite in the runs folder")
+    train.add_argument("--correction-renders", type=_positive_int, default=DEFAULTS.correction_renders,
+                       help="training images made from each accepted correction (default: %(default)s)")
     train.add_argument("--activate", choices=["never", "if_better", "always"], default="never",
                        help="make the new model the active one: never, if_better (higher test accuracy than the active one) or always (default: %(default)s)")
     train.set_defaults(run=run_train)
@@ -138,6 +144,8 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         convention_renders=args.convention_renders,
         non_digits=args.non_digits,
         pen_writers=args.pen_writers,
+        corrections_path=_corrections_file(args.corrections),
+        correction_renders=args.correction_renders,
     )
     from mnist_app.jobs import Trainer  # the same worker process as the app's retrain button
 
@@ -162,6 +170,17 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
           f"{status.card['train_seconds']:.0f} s of training; run {status.run_id} {status.stage}"
           f"{', now the active model' if status.activated else ''}")
     return 0
+
+
+def _corrections_file(argument: str | None) -> str | None:
+    """--corrections' database; alone, the one Paths.from_env names. A file that is not there is refused
+    here (a run would otherwise create an empty database and learn nothing)."""
+    if argument is None:
+        return None
+    path = Paths.from_env().corrections_file if argument == _CORRECTIONS_FROM_ENV else Path(argument)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such corrections database (--corrections takes the file the app keeps them in)")
+    return str(path)
 
 
 def _pen_file(argument: str | None) -> str | None:

@@ -116,6 +116,8 @@ class CorrectionStore:
             raise ValueError(f"label must be a digit 0-9, got {label!r}")
         if source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        if np.shape(model_input) != (28, 28):  # an export stacks them all: one of another shape would break it
+            raise ValueError(f"model_input must be a (28, 28) image, got shape {np.shape(model_input)}")
         row = (int(label), int(predicted), float(confidence), str(model_version), time.time(), str(session), source,
                _png(model_input), None if crop is None else _png(crop), _strokes_json(strokes))
         with self._connect() as db, _transaction(db, immediate=True):

@@ -25,6 +25,7 @@ from typing import Any
 
 from mnist_app import store, versions
 from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, Paths, TrainConfig
+from mnist_app.corrections_training import has_accepted
 from mnist_app.progress import Preparation, Progress, read_preparation, read_progress
 
 # The retrain button's schedule: the shipped model's data and augmentation in 3 epochs instead of 40, with
@@ -78,8 +79,10 @@ class JobStatus:
 def default_config(paths: Paths, **changes: Any) -> TrainConfig:
     """The retrain button's settings: the shipped model's data (MNIST plus the same pen-drawn digits) and
     augmentation, on the short schedule above. ``paths.pen_path`` None (PENDIGITS_PATH=none) trains on
-    MNIST alone; a pen_path not yet downloaded is fetched by the run (data.pen_digits_file)."""
+    MNIST alone; a pen_path not yet downloaded is fetched by the run (data.pen_digits_file). The corrections
+    database is learned from once it holds accepted corrections."""
     pen = paths.pen_path
+    corrections = paths.corrections_file
     config = TrainConfig(
         epochs=RETRAIN_EPOCHS,
         batch_size=RETRAIN_BATCH_SIZE,
@@ -87,6 +90,7 @@ def default_config(paths: Paths, **changes: Any) -> TrainConfig:
         warmup_epochs=RETRAIN_WARMUP_EPOCHS,
         pen_path=str(pen) if pen else None,
         pen_writers=PEN_TRAINING_WRITERS if pen else None,
+        corrections_path=str(corrections) if has_accepted(corrections) else None,
     )
     return dataclasses.replace(config, **changes)
 

@@ -22,6 +22,7 @@ from mnist_app import store
 from mnist_app.augment import augment_batch
 from mnist_app.calibrate import calibration
 from mnist_app.config import Paths, TrainConfig
+from mnist_app.corrections_training import correction_images, held_out_figures, read_corrections
 from mnist_app.data import Mnist, load_mnist, to_unit_range
 from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
@@ -53,6 +54,7 @@ def train(
     command: str | None = None,
     stage: Callable[[str], None] | None = None,
     prepare: Callable[[Preparation], None] | None = None,
+    active: tuple[str, Path] | None = None,
 ) -> TrainResult:
     """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
 
@@ -62,7 +64,8 @@ def train(
     short, is neither counted nor kept: the best finished epoch is saved, and the card records that the
     run was stopped and in which epoch. ``command`` is recorded in the card. ``stage`` is told when each
     part of the run begins: "preparing", "training", "evaluating", "saving"; ``prepare``, what the
-    preparation is doing and how far it is.
+    preparation is doing and how far it is. ``active`` (version id, directory): the model active when the
+    run started, whose reading of the held-out corrections the card records beside the new model's.
     """
     stage = stage or (lambda name: None)
     prepare = prepare or (lambda step: None)
@@ -70,7 +73,8 @@ def train(
     prepare(Preparation("Reading the MNIST digits"))
     data = data if data is not None else load_mnist()
     keras.utils.set_random_seed(config.seed)
-    (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config, prepare), config)
+    taught, held_out = read_corrections(config.corrections_path) if config.corrections_path else ([], [])
+    (x_train, y_train), (x_val, y_val) = split_validation(*training_images(data, config, prepare, taught), config)
     prepare(Preparation("Building the model"))
     steps_per_epoch = int(np.ceil(len(x_train) / config.batch_size))
 
@@ -108,14 +112,18 @@ def train(
     card = _card(config, model, reporter, train_seconds, evaluation, command, len(x_train), len(x_val))
     # How sure the model may claim to be, fitted on the pen-drawn writers it did not learn from.
     card["calibration"] = calibration(predictor, config.pen_path, config.pen_writers)
+    if config.corrections_path:
+        card["corrections"] = held_out_figures(held_out, len(taught), predictor, active)
     stage("saving")
     model_dir = store.write_model_dir(out_dir, model, card, evaluation)
     return TrainResult(model=model, model_dir=model_dir, card=card, evaluation=evaluation)
 
 
-def training_images(data: Mnist, config: TrainConfig, prepare: Callable[[Preparation], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones and the drawings of
-    things that are not digits (labelled NOT_A_DIGIT) when configured. ``prepare`` hears how the drawing goes."""
+def training_images(data: Mnist, config: TrainConfig, prepare: Callable[[Preparation], None] | None = None,
+                    corrections: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training images (the first ``train_limit``), plus the pen-drawn ones, the drawings of things
+    that are not digits (labelled NOT_A_DIGIT) and the ``corrections`` to train on (None: those of
+    config.corrections_path) when configured. ``prepare`` hears how the drawing goes."""
     prepare = prepare or (lambda step: None)
     images, labels = data.x_train, data.y_train
     if config.train_limit is not None:
@@ -137,6 +145,10 @@ def training_images(data: Mnist, config: TrainConfig, prepare: Callable[[Prepara
             report=lambda done, total: prepare(Preparation(f"Drawing {total:,} things that are no digit (taps, scribbles, letters)", done, total)))
         images = np.concatenate([images, others])
         labels = np.concatenate([labels, np.full(len(others), NOT_A_DIGIT, np.uint8)])
+    if config.corrections_path:
+        corrections = read_corrections(config.corrections_path)[0] if corrections is None else corrections
+        taught = correction_images(corrections, config.correction_renders, config.seed, prepare)
+        images, labels = np.concatenate([images, taught[0]]), np.concatenate([labels, taught[1]])
     return images, labels
 
 

@@ -78,7 +78,10 @@ def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, com
             if not Path(config.pen_path).is_file():
                 prepared(Preparation("Downloading the pen-drawn digits from UCI (1.7 MB, once)"))
             pen_digits_file(config.pen_path)  # a local file, or UCI's download (once, then Keras's cache)
-        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage, prepare=prepared)
+        # The model serving when the run starts: the card compares the held-out corrections' readings with it.
+        serving = versions.active_version(paths).version
+        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage, prepare=prepared,
+                       active=(serving.id, serving.path))
         report.flush()
         activated = activate == "always" or (activate == "if_better" and _beats_active(paths, result.card))
         if activated:

@@ -253,3 +253,62 @@ def test_default_config_repeats_the_shipped_data_and_augmentation_in_fewer_epoch
         assert getattr(config, field) == (tuple(shipped[field]) if isinstance(shipped[field], list) else shipped[field]), field
     assert list(config.pen_writers) == shipped["pen_writers"]
     assert default_config(Paths(pen_path=None)).pen_path is None  # without the file: MNIST alone
+
+
+@pytest.fixture
+def accepted_corrections(paths, training_writers):
+    """The database the app keeps (in the test's runs folder), with 12 accepted corrections: 10 to train on,
+    2 held out."""
+    from mnist_app.corrections import CorrectionStore
+    from tests.test_taught import store_correction
+
+    store = CorrectionStore(paths.corrections_file)
+    digits = [digit for digit in training_writers if digit.writer == 27][:12]
+    store.accept([store_correction(store, digit, "canvas") for digit in digits])
+    return store
+
+
+def test_a_retrain_with_corrections_measures_the_held_out_ones(paths, small_mnist, monkeypatch, accepted_corrections):
+    # The worker's job, run here in the test's process, with the shipped model active as it starts.
+    from mnist_app import progress, train
+    from mnist_app.corrections_training import read_corrections
+    from mnist_app.recognize import load_predictor
+
+    monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
+    config = dataclasses.replace(QUICK, corrections_path=str(paths.corrections_file), correction_renders=5)
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(config))
+    assert worker.run_job(paths, run_dir, config, activate="never", command="pytest") == "finished"
+    card = store.read_card(run_dir)
+    _, held_out = read_corrections(paths.corrections_file)
+    shipped = load_predictor(paths.default_model_dir)
+    active_right = sum(int(shipped(c.model_input / 255).argmax()) == c.label for c in held_out)
+    figures = card["corrections"]
+    assert {key: figures[key] for key in ("trained_on", "held_out", "active_right", "active_version")} == {
+        "trained_on": 10, "held_out": 2, "active_right": active_right, "active_version": "mnist-cnn"}
+    new = load_predictor(run_dir)
+    assert figures["new_right"] == sum(int(new(c.model_input / 255).argmax()) == c.label for c in held_out)
+    assert card["train_images"] + card["validation_images"] == 1200 + 200 + 10 * 5  # MNIST, no digit, corrections
+    assert card["config"]["corrections_path"] == str(paths.corrections_file)
+    assert progress.read_preparation(run_dir).step == "Building the model"
+
+
+def test_a_retrain_without_corrections_has_no_corrections_figures(paths, small_mnist, monkeypatch):
+    from mnist_app import train
+
+    monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
+    run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))
+    assert worker.run_job(paths, run_dir, QUICK, activate="never", command="pytest") == "finished"
+    assert "corrections" not in store.read_card(run_dir)
+
+
+def test_the_default_config_learns_from_the_corrections_once_some_are_accepted(paths, training_writers):
+    from mnist_app.corrections import CorrectionStore
+    from tests.test_taught import store_correction
+
+    assert default_config(paths).corrections_path is None and not paths.corrections_file.exists()
+    store = CorrectionStore(paths.corrections_file)
+    first = store_correction(store, training_writers[0], "canvas")
+    assert default_config(paths).corrections_path is None  # sent, not yet accepted
+    store.accept([first])
+    assert default_config(paths).corrections_path == str(paths.corrections_file)
+    assert default_config(paths, corrections_path=None).corrections_path is None  # the page may still leave them out

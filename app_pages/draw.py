@@ -3,8 +3,10 @@
 import streamlit as st
 
 from mnist_app.recognize import UNCERTAIN_BELOW, recognize
-from ui.canvas import drawing_canvas_ui
+from ui.canvas import drawing_canvas_ui, drawn_strokes
 from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, remembered, room_width_ui
+from ui.corrections import correct_digits_ui, correct_ui, reading_key
+from ui.drawing import pen_strokes, strokes_in_box
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
 NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side
@@ -16,7 +18,8 @@ remembered("draw_mode", MODES[0])
 remembered("draw_pen", 18)
 mode = st.session_state.draw_mode or MODES[0]  # read before the title, which names what to draw
 st.title("Draw a digit" if mode == MODES[0] else "Draw a number")
-predictor = active_model().predictor  # loaded before the first stroke, not after it
+model = active_model()
+predictor = model.predictor  # loaded before the first stroke, not after it
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
     mode = st.segmented_control("Read", MODES, key="draw_mode") or MODES[0]
@@ -45,7 +48,7 @@ with left:
 reading = recognize(image, predictor, single=mode == "One digit") if image is not None else None
 
 
-def one_digit_ui(reading, compact_width: int | None) -> None:
+def one_digit_ui(reading, compact_width: int | None, correction_key: str) -> None:
     """The digit read, how sure the model is and the probability of each digit; with ``compact_width``
     (the room, in pixels) the digit goes beside a shorter chart."""
     compact = compact_width is not None
@@ -62,6 +65,7 @@ def one_digit_ui(reading, compact_width: int | None) -> None:
         st.warning("That does not look like a digit. Draw one digit, 0 to 9, as large as you like.", icon=":material/block:")
     elif digit.uncertain and reading.number is None:
         st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars?", icon=":material/help:")
+    correct_ui(correction_key, digit, model.version.id, "canvas", pen_strokes(drawn_strokes()))
     if reading.number is not None:
         st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" above to read each digit.",
                 icon=":material/pin:")
@@ -74,9 +78,11 @@ with right:
         what = "a digit on the black square" if mode == "One digit" else "a number, digit by digit, on the black canvas"
         st.info(f"Draw {what}: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
     elif mode == "One digit":
-        one_digit_ui(reading, compact_width=page_width if narrow else None)
+        one_digit_ui(reading, compact_width=page_width if narrow else None, correction_key=reading_key("draw", image, 0))
     else:
         count = len(reading.digits)
         st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",
                   delta_color="off", delta_arrow="off")
         digits_read_ui(image, reading)
+        strokes = pen_strokes(drawn_strokes())
+        correct_digits_ui(reading, image, "draw", model.version.id, "canvas", lambda box: strokes_in_box(strokes, box))

@@ -10,6 +10,7 @@ import streamlit as st
 from mnist_app.images import ImageError, read_picture
 from mnist_app.recognize import recognize
 from ui.common import active_model, digits_read_ui, picture_ui, remembered
+from ui.corrections import correct_digits_ui
 from ui.uploads import photo_source_ui, refusal_message, shown_name
 
 MODES = ["One digit", "A number"]  # in the Draw page's order; a photo is more often of a number
@@ -39,7 +40,8 @@ except ImageError as error:
     st.error(f"Cannot read {shown_name(photo.name)}: {error}.", icon=":material/broken_image:")
     st.stop()
 
-reading = recognize(picture, active_model().predictor, single=mode == "One digit")
+model = active_model()
+reading = recognize(picture, model.predictor, single=mode == "One digit")
 if reading.empty and reading.number is None:
     if reading.not_digits:
         st.warning("What is written here does not look like digits.", icon=":material/block:")
@@ -59,3 +61,4 @@ lines = reading.lines
 st.metric("Read", " / ".join(lines), f"{count} digit{'' if count == 1 else 's'}" + (f" on {len(lines)} lines" if len(lines) > 1 else ""),
           delta_color="off", delta_arrow="off")
 digits_read_ui(picture, reading, caption=shown_name(photo.name))
+correct_digits_ui(reading, picture.pixels, "upload", model.version.id, "photo")

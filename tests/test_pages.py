@@ -2,6 +2,7 @@
 Dataset and Evaluation: test_browse_pages.py)."""
 
 import io
+import re
 import sys
 import types
 
@@ -45,12 +46,22 @@ class FakeCanvas:
         loads, objects = FakeCanvas.shown.get(key, (initial["loads"], list(initial["objects"])))
         if loads != initial["loads"]:
             FakeCanvas.loading[key] = (initial["loads"], list(initial["objects"]))
-        objects = objects + [{"type": "path", "stroke": stroke} for stroke in FakeCanvas.unsent]
+        objects = objects + [FakeCanvas.path(stroke) for stroke in FakeCanvas.unsent]
         FakeCanvas.unsent = []
         FakeCanvas.shown[key] = (loads, objects)
         st.session_state[key] = {"drawing": objects}  # as the component's state is, once it has been drawn
         self.json_data = {"objects": objects}
         self.image_data = None if fresh else self.picture(objects, kwargs["width"], kwargs["height"])
+
+    @staticmethod
+    def path(stroke: int) -> dict:
+        """A Fabric path as the canvas reports one: its points in canvas pixels (here the diagonal of the
+        stroke's ink), left/top its centre."""
+        rows, columns = np.nonzero(FakeCanvas.inks[stroke][..., 0] > 127)
+        (x0, y0), (x1, y1) = (columns.min(), rows.min()), (columns.max(), rows.max())
+        return {"type": "path", "stroke": stroke, "originX": "center", "originY": "center", "left": (x0 + x1) / 2,
+                "top": (y0 + y1) / 2, "width": x1 - x0, "height": y1 - y0, "strokeWidth": 18,
+                "path": [["M", float(x0), float(y0)], ["L", float(x1), float(y1)]]}
 
     @staticmethod
     def picture(objects, width: int, height: int) -> np.ndarray:
@@ -256,4 +267,60 @@ def test_draw_keeps_its_mode_and_pen_width_after_another_page(canvas, mnist):
     test.switch_page("app_pages/draw.py").run()
     assert test.segmented_control(key="draw_mode").value == "A number" and test.slider(key="draw_pen").value == 30
     assert test.title[0].value == "Draw a number" and canvas.calls[-1]["stroke_width"] == 30
+
+
+def corrections_store():
+    from mnist_app.config import Paths
+    from mnist_app.corrections import CorrectionStore
+
+    return CorrectionStore(Paths.from_env().corrections_file)
+
+
+def test_a_wrong_drawing_is_corrected_with_its_strokes_and_the_correction_can_be_undone(canvas, mnist, pen_digits):
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
+    assert not corrections_store().list()  # nothing is kept unless the visitor presses a digit
+    [pills] = [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"]
+    pills.set_value(1).run()  # "it is a 1"
+    [kept] = corrections_store().list()
+    assert kept.label == 1 and kept.predicted == 7 and kept.source == "canvas" and kept.model_version == "mnist-cnn"
+    assert kept.model_input.shape == (28, 28) and kept.crop is not None and kept.session
+    [stroke] = kept.strokes  # the pen's path, in canvas pixels, to be drawn again by a retrain
+    assert stroke.shape == (2, 2) and 0 <= stroke.min() and stroke.max() <= 280
+    assert any("Kept as a **1**" in c.value for c in test.caption)
+    [undo] = [b for b in test.button if b.key and re.fullmatch(r"draw_[0-9a-f]{8}_0_undo", b.key)]  # not the canvas's Undo
+    undo.click().run()
+    assert not corrections_store().list() and any(p.proto.label == "Wrong? It is:" for p in test.get("button_group"))
+
+
+def test_corrections_are_refused_with_a_message_past_the_session_limit(canvas, mnist, pen_digits, monkeypatch):
+    from mnist_app import corrections
+
+    monkeypatch.setattr(corrections, "SESSION_LIMIT", 0)
+    monkeypatch.setattr(corrections.CorrectionStore.__init__, "__defaults__", (0, corrections.SESSION_WINDOW_S, corrections.TOTAL_CAP))
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
+    [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"][0].set_value(1).run()
+    assert "Not kept: this browser session has sent 0 corrections" in test.warning[0].value
+    assert not corrections_store().list()
+
+
+def test_an_unreadable_corrections_database_is_one_line_and_the_page_works_on(canvas, mnist, pen_digits, runs_dir):
+    from mnist_app.config import Paths
+
+    Paths.from_env().corrections_file.write_bytes(b"this is not a database" * 100)
+    test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
+    [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"][0].set_value(1).run()
+    assert not test.exception and test.main.metric[0].value == "7"
+    assert "Corrections cannot be kept right now" in test.error[0].value and "corrections.sqlite" in test.error[0].value
+
+
+def test_a_photo_digit_is_corrected_without_strokes(mnist, pen_digits):
+    digits = pen_digits[200:203]
+    photo, _ = write_on_paper(digits, np.random.default_rng(8))
+    test = app("upload")
+    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
+    test.run()
+    [first] = [p for p in test.get("button_group") if p.proto.label.startswith("The 1st digit")]
+    first.set_value(4).run()
+    [kept] = corrections_store().list()
+    assert kept.source == "photo" and kept.label == 4 and kept.strokes is None and kept.crop.ndim == 2
 

@@ -69,6 +69,12 @@ def drawing_canvas_ui(key: str, width: int, height: int, pen: int):
     return history.picture if current else None
 
 
+def drawn_strokes() -> list:
+    """The Fabric objects of the drawing now on the canvas, as the session keeps them."""
+    history = st.session_state.get(_HISTORY_KEY)
+    return history.strokes if history is not None else []
+
+
 def _history_buttons_ui(history: DrawingHistory) -> None:
     with st.container(horizontal=True, gap="small"):
         undo = st.button("Undo", icon=":material/undo:", disabled=not history.past, key="draw_undo")

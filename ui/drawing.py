@@ -1,11 +1,14 @@
 """A drawing's history on the Draw page's canvas, for Undo and Redo, and the fitting of a drawing to a
 canvas of another size. Plain Python on the Fabric.js objects the canvas reports: no Streamlit here, so that
-it can be tested alone (ui/canvas.py draws the canvas and its buttons)."""
+it can be tested alone (ui/canvas.py draws the canvas and its buttons). Also the pen strokes of a drawing,
+as a correction keeps them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 HISTORY_STEPS = 50  # how many earlier drawings Undo can go back to
 FIT_MARGIN = 0.9  # a drawing moved to a smaller canvas fills at most this share of it
@@ -92,3 +95,31 @@ def _box(stroke: dict[str, Any]) -> tuple[float, float, float, float]:
     left = stroke.get("left", 0) - origin[stroke.get("originX", "left")] * width
     top = stroke.get("top", 0) - origin[stroke.get("originY", "top")] * height
     return left, top, left + width, top + height
+
+
+def pen_strokes(strokes: Strokes) -> list[np.ndarray]:
+    """The canvas's Fabric paths as pen strokes: one (K, 2) float32 array of canvas pixels per path.
+
+    A freehand path lists its points in the canvas's coordinates as it was drawn ("M", then "Q" curves,
+    then "L"); once the path has been moved or scaled (a drawing fitted to another canvas), its left/top
+    and scale say where it is now, about the centre of its points.
+    """
+    paths = []
+    for stroke in strokes:
+        points = np.array([command[-2:] for command in stroke.get("path", []) if len(command) >= 3], dtype=np.float32)
+        if not len(points):
+            continue
+        centre = (points.min(axis=0) + points.max(axis=0)) / 2
+        scale = np.array([stroke.get("scaleX", 1), stroke.get("scaleY", 1)], dtype=np.float32)
+        left, top, right, bottom = _box(stroke)
+        paths.append((points - centre) * scale + np.array([(left + right) / 2, (top + bottom) / 2], dtype=np.float32))
+    return paths
+
+
+def strokes_in_box(paths: list[np.ndarray], box: tuple[int, int, int, int]) -> list[np.ndarray]:
+    """The pen strokes that belong to the digit in ``box`` (x, y, width, height): those with most of
+    their points inside it, a little enlarged (the pen's width reaches past the ink's centre line)."""
+    x, y, width, height = box
+    margin = 0.1 * max(width, height)
+    low, high = np.array([x - margin, y - margin]), np.array([x + width + margin, y + height + margin])
+    return [path for path in paths if np.mean(np.all((path >= low) & (path <= high), axis=1)) > 0.5]

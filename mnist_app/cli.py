@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict|check``.
+"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict|check|corrections``.
 
 Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
 stderr and a non-zero exit status, never a traceback.
@@ -17,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_app.cli_corrections import add_corrections_parser
 from mnist_app.config import Paths, TrainConfig
+from mnist_app.corrections import CorrectionsError
 from mnist_app.data import DataError, pen_digits_file
 from mnist_app.jobs import TrainerBusy
 
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
     try:
         return args.run(args, argv)
-    except (DataError, FileNotFoundError, ValueError, TrainerBusy, _JobEnded, _NotReady) as error:
+    except (DataError, FileNotFoundError, ValueError, TrainerBusy, _JobEnded, _NotReady, CorrectionsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -95,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check that the app can serve: the active model loads, MNIST reads, the settings are valid (make run runs it first)")
     check.set_defaults(run=run_check)
+
+    add_corrections_parser(commands)  # corrections list|export|accept|delete|relabel (mnist_app/cli_corrections.py)
     return parser
 
 

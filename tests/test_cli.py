@@ -178,3 +178,177 @@ def test_the_terminal_shows_each_preparation_step_once(capsys):
         show.preparing(step)
     assert capsys.readouterr().out.splitlines() == [
         "Reading the MNIST digits", "Drawing 250 training digits from pen strokes", "Building the model"]
+
+
+# --- corrections list|export|accept|delete|relabel -------------------------------------------------------
+
+
+@pytest.fixture
+def corrections_db(runs_dir, monkeypatch):
+    """The default corrections database (in the runs folder) with six corrections: labels 0-5, read as 7
+    (the one labelled 2 as no digit), model versions v1 and v2 in turn; returns the store and the images."""
+    import numpy as np
+
+    from mnist_app.corrections import CorrectionStore
+
+    monkeypatch.delenv("CORRECTIONS_PATH", raising=False)
+    store = CorrectionStore(runs_dir / "corrections.sqlite")
+    rng = np.random.default_rng(0)
+    images = {}
+    for label in range(6):
+        image = rng.integers(0, 256, (28, 28), dtype=np.uint8)
+        images[store.add(session="s", label=label, predicted=-1 if label == 2 else 7, confidence=0.43,
+                         model_version=f"v{label % 2 + 1}", source="photo", model_input=image)] = image
+    return store, images
+
+
+def test_corrections_list_is_a_table_newest_first_with_counts(corrections_db, capsys):
+    import time
+
+    from mnist_app.corrections import is_held_out
+
+    store, images = corrections_db
+    store.accept([1, 2])
+    assert main(["corrections", "list"]) == 0
+    header, *rows, summary = capsys.readouterr().out.splitlines()
+    assert header.split() == ["id", "state", "label", "read", "as", "confidence", "model", "version", "source", "created", "held", "out"]
+    assert [row.split()[0] for row in rows] == ["6", "5", "4", "3", "2", "1"]
+    assert rows[3].split()[:7] == ["3", "new", "2", "none", "43.0%", "v1", "photo"]
+    assert rows[4].split()[:5] == ["2", "accepted", "1", "7", "43.0%"]
+    marked = [int(row.split()[0]) for row in rows if row.endswith("  yes")]
+    assert marked == [i for i in range(6, 0, -1) if is_held_out(i)] and marked  # ids 1-6 hold at least one
+    newest = store.list()[0]
+    assert time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(newest.created)) in rows[0]  # local time
+    assert summary == f"6 shown; 4 new and 2 accepted in {store.path}"
+
+
+@pytest.mark.parametrize("args, ids", [(["--state", "accepted"], ["2", "1"]), (["--label", "4"], ["5"]),
+                                       (["--version", "v2"], ["6", "4", "2"]), (["--limit", "2"], ["6", "5"]),
+                                       (["--state", "new", "--version", "v1", "--limit", "1"], ["5"])])
+def test_corrections_list_filters(corrections_db, capsys, args, ids):
+    corrections_db[0].accept([1, 2])
+    assert main(["corrections", "list", *args]) == 0
+    _, *rows, summary = capsys.readouterr().out.splitlines()
+    assert [row.split()[0] for row in rows] == ids
+    assert summary.startswith(f"{len(ids)} shown; 4 new and 2 accepted")
+
+
+def test_corrections_list_without_a_database_creates_none(runs_dir, monkeypatch, capsys):
+    monkeypatch.delenv("CORRECTIONS_PATH", raising=False)
+    assert main(["corrections", "list"]) == 0
+    assert capsys.readouterr().out == f"no corrections stored yet ({runs_dir / 'corrections.sqlite'} does not exist)\n"
+    assert not (runs_dir / "corrections.sqlite").exists()
+
+
+def test_corrections_db_option_and_environment_name_the_file(corrections_db, tmp_path, monkeypatch, capsys):
+    store, _ = corrections_db
+    moved = tmp_path / "elsewhere.sqlite"
+    store.path.rename(moved)
+    assert main(["corrections", "list", "--db", str(moved)]) == 0
+    assert capsys.readouterr().out.endswith(f"6 shown; 6 new and 0 accepted in {moved}\n")
+    monkeypatch.setenv("CORRECTIONS_PATH", str(moved))
+    assert main(["corrections", "accept", "3"]) == 0
+    assert capsys.readouterr().out == "accepted 1 correction\n"
+    assert main(["corrections", "list", "--state", "accepted"]) == 0
+    assert capsys.readouterr().out.endswith(f"1 shown; 5 new and 1 accepted in {moved}\n")
+
+
+def test_corrections_accept_relabel_delete(corrections_db, capsys):
+    store, _ = corrections_db
+    assert main(["corrections", "accept", "1", "2", "2"]) == 0
+    assert capsys.readouterr().out == "accepted 2 corrections\n"
+    assert main(["corrections", "relabel", "9", "1", "3"]) == 0
+    assert capsys.readouterr().out == "relabelled 2 corrections as 9\n"
+    assert main(["corrections", "delete", "6"]) == 0
+    assert capsys.readouterr().out == "deleted 1 correction\n"
+    assert {c.id: (c.state, c.label) for c in store.list()} == {
+        1: ("accepted", 9), 2: ("accepted", 1), 3: ("new", 9), 4: ("new", 3), 5: ("new", 4)}
+
+
+@pytest.mark.parametrize("action", [["accept"], ["delete"], ["relabel", "0"]])
+def test_corrections_an_id_that_is_not_there_is_named_and_the_rest_done(corrections_db, capsys, action):
+    store, _ = corrections_db
+    assert main(["corrections", *action, "4", "99", "98"]) == 1
+    out, err = capsys.readouterr()
+    assert out.endswith(" 1 correction\n" if action[0] != "relabel" else " 1 correction as 0\n")
+    assert err == "error: no correction with id 99, 98\n"
+    four = {c.id: c for c in store.list()}.get(4)
+    if action[0] == "delete":
+        assert four is None
+    else:
+        assert (four.state, four.label) == (("accepted", 3) if action[0] == "accept" else ("new", 0))
+
+
+def test_corrections_export_writes_keras_layout(corrections_db, tmp_path, capsys):
+    import numpy as np
+
+    from mnist_app.corrections import is_held_out
+    from mnist_app.data import load_mnist
+
+    store, images = corrections_db
+    store.accept(images)
+    out = tmp_path / "accepted.npz"
+    assert main(["corrections", "export", str(out)]) == 0
+    held_out = [i for i in sorted(images) if is_held_out(i)]
+    trained = [i for i in sorted(images) if not is_held_out(i)]
+    assert held_out and trained  # ids 1-6 give both parts
+    assert capsys.readouterr().out == f"{out}: {len(trained)} accepted corrections to train on (x_train) and {len(held_out)} held out (x_test)\n"
+    exported = load_mnist(out)
+    np.testing.assert_array_equal(exported.x_train, np.stack([images[i] for i in trained]))
+    np.testing.assert_array_equal(exported.y_test, [i - 1 for i in held_out])  # labels 0-5 in id order
+    assert main(["corrections", "export", str(tmp_path / "new.npz"), "--state", "new"]) == 0
+    assert capsys.readouterr().out.endswith(": 0 new corrections to train on (x_train) and 0 held out (x_test)\n")
+
+
+def test_corrections_export_to_an_unwritable_place_is_one_line(corrections_db, tmp_path, capsys):
+    assert main(["corrections", "export", str(tmp_path / "no" / "such" / "dir.npz")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'no' / 'such' / 'dir.npz'}: cannot be written (No such file or directory)\n"
+    assert main(["corrections", "export", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path}: cannot be written (Is a directory)\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["corrections"], "required: ACTION"), (["corrections", "purge"], "invalid choice: 'purge'"),
+     (["corrections", "relabel", "12", "1"], "argument DIGIT: '12' is not a digit 0-9"),
+     (["corrections", "relabel", "x", "1"], "argument DIGIT: 'x' is not a digit 0-9"),
+     (["corrections", "relabel", "3"], "required: ID"), (["corrections", "accept"], "required: ID"),
+     (["corrections", "accept", "one"], "argument ID: 'one' is not a whole number"),
+     (["corrections", "delete", "0"], "argument ID: '0' must be at least 1"),
+     (["corrections", "list", "--state", "old"], "invalid choice: 'old'"),
+     (["corrections", "list", "--label", "10"], "argument --label: '10' is not a digit 0-9"),
+     (["corrections", "list", "--limit", "0"], "argument --limit: '0' must be at least 1"),
+     (["corrections", "export"], "required: OUT.npz")],
+)
+def test_corrections_wrong_arguments_exit_2_with_a_reason(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["list"], ["export", "OUT"], ["accept", "1"], ["delete", "1"], ["relabel", "1", "1"]])
+def test_corrections_an_unusable_database_is_one_line(tmp_path, capsys, args):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    args = [str(tmp_path / "out.npz") if arg == "OUT" else arg for arg in args]
+    assert main(["corrections", *args, "--db", str(junk)]) == 1
+    assert capsys.readouterr().err == "error: the corrections database junk.sqlite cannot be used (file is not a database)\n"
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("args", [["export", "OUT"], ["accept", "1"], ["delete", "1"], ["relabel", "1", "1"]])
+def test_corrections_a_missing_database_is_refused_not_created(tmp_path, capsys, args):
+    missing = tmp_path / "typo.sqlite"
+    args = [str(tmp_path / "out.npz") if arg == "OUT" else arg for arg in args]
+    assert main(["corrections", *args, "--db", str(missing)]) == 1
+    assert capsys.readouterr().err == f"error: {missing}: no such corrections database (none stored yet, or --db / CORRECTIONS_PATH names another file)\n"
+    assert not missing.exists() and not (tmp_path / "out.npz").exists()
+
+
+def test_corrections_errors_are_no_traceback_in_a_real_process(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"garbage" * 1000)
+    result = run_cli("corrections", "list", "--db", str(junk))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["error: the corrections database junk.sqlite cannot be used (file is not a database)"]

@@ -131,3 +131,39 @@ def test_the_config_checks_the_renders():
         TrainConfig(correction_renders=0)
     with pytest.raises(ValueError, match="corrections_path must name a file"):
         TrainConfig(corrections_path=" ")
+
+
+def test_the_versions_list_shows_the_held_out_figures():
+    from ui.versions_list import held_out_read
+
+    figures = {"trained_on": 32, "held_out": 8, "new_right": 6, "active_right": 0, "active_version": "mnist-cnn"}
+    assert held_out_read({"corrections": figures}) == "6 / 8 (mnist-cnn 0)"
+    assert held_out_read({"corrections": {**figures, "active_right": None}}) == "6 / 8"
+    assert held_out_read({"corrections": {**figures, "held_out": 0, "new_right": None}}) == ""  # none held out yet
+    assert held_out_read({}) == ""  # a run without corrections, or a shipped model
+
+
+def test_the_training_page_shows_the_held_out_corrections_beside_the_test_figures(mnist):
+    import json
+
+    from mnist_app import store, versions
+    from mnist_app.config import Paths
+    from tests.apptest import app
+    from tests.test_training_page import fake_run, finish_run
+
+    figures = {"trained_on": 32, "held_out": 8, "new_right": 6, "active_right": 0, "active_version": "mnist-cnn"}
+    lock = versions.TrainingLock(Paths.from_env())
+    assert lock.acquire()
+    try:
+        run_dir = fake_run(stage="training")
+        watcher = app("training")  # watches the run, so it is shown how the run ended
+        finish_run(run_dir)
+        card = store.read_card(run_dir) | {"corrections": figures}
+        (run_dir / store.CARD_FILE).write_text(json.dumps(card))
+    finally:
+        lock.release()
+    watcher.run()
+    shown = next(m for m in watcher.metric if m.label == "Held-out corrections read right")
+    assert shown.value == "new 6 of 8, active mnist-cnn 0 of 8" and "learned from 32 others" in shown.help
+    table = next(frame.value for frame in app("training").dataframe if "version" in frame.value.columns)
+    assert table[table["version"] == run_dir.name].iloc[0]["held-out corrections"] == "6 / 8 (mnist-cnn 0)"

@@ -53,6 +53,7 @@ def _model_outcome_ui(status: JobStatus, can_activate: bool) -> None:
     columns[0].metric(f"New: {status.run_id}", f"{new['accuracy']:.2%}", f"{(new['accuracy'] - current['accuracy']) * 100:+.2f} points")
     columns[1].metric(f"Active: {active.version.id}", f"{current['accuracy']:.2%}")
     columns[2].metric("Test errors (new / active)", f"{new['errors']} / {current['errors']}")
+    _corrections_ui(card)
     with columns[3]:
         if active.version.id == status.run_id:
             st.info("The new model is active.", icon=":material/published_with_changes:")
@@ -65,6 +66,18 @@ def _model_outcome_ui(status: JobStatus, can_activate: bool) -> None:
             activate_button_ui(version, active, f"Make {status.run_id} active", key="training_activate_new")
     if worse:
         st.caption(comparison(version, active))
+
+
+def _corrections_ui(card: dict) -> None:
+    """How many of the corrections kept out of training each model reads right, under the test figures."""
+    figures = card.get("corrections") or {}
+    held_out, right = figures.get("held_out"), figures.get("new_right")
+    if not held_out or right is None:
+        return
+    active = "" if figures.get("active_right") is None else f", active {figures['active_version']} {figures['active_right']} of {held_out}"
+    st.metric("Held-out corrections read right", f"new {right} of {held_out}{active}",
+              help=f"Users' corrections kept out of training to measure it; the run learned from {figures['trained_on']:,} others. "
+                   "The active model is the one serving when the run started.")
 
 
 def ended_in_words(status: JobStatus) -> str:

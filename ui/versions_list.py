@@ -28,6 +28,9 @@ def versions_ui(can_change: bool) -> None:
         "active": st.column_config.CheckboxColumn(width="small"),
         "vs active": st.column_config.TextColumn(help="Test accuracy against the active model's, in percentage points"),
         "epochs": st.column_config.TextColumn(help="Finished epochs, and the one whose weights were kept (the best on validation)"),
+        "held-out corrections": st.column_config.TextColumn(
+            help="Of the corrections users sent that a run kept out of training, how many the new model read right, "
+                 "and how many the model active when it started"),
     })
     if not can_change:
         return
@@ -55,9 +58,20 @@ def _row(version: versions.Version, active: ActiveModel) -> dict:
         "state": _state(version),
         "test errors": f"{test['errors']:,}" if "errors" in test else "",
         "epochs": f"{card['epochs_run']}, kept {card.get('best_epoch', card['epochs_run'])}" if "epochs_run" in card else "",
+        "held-out corrections": held_out_read(card),
         "model": card.get("name", "").upper(),
         "created": local_time(card.get("created") or version.started),
     }
+
+
+def held_out_read(card: dict) -> str:
+    """"6 / 8 (mnist-cnn 0)": of the held-out corrections, how many the run's model read right, and the model
+    active when it started; "" for a run that did not learn from corrections or held none out."""
+    figures = card.get("corrections") or {}
+    if not figures.get("held_out") or figures.get("new_right") is None:
+        return ""
+    before = "" if figures.get("active_right") is None else f" ({figures['active_version']} {figures['active_right']})"
+    return f"{figures['new_right']} / {figures['held_out']}{before}"
 
 
 def _state(version: versions.Version) -> str:

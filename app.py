@@ -15,11 +15,12 @@ navigation = st.navigation(
         st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
         st.Page("app_pages/training.py", title="Training", icon=":material/monitoring:"),
         st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
+        st.Page("app_pages/corrections.py", title="Corrections", icon=":material/rate_review:"),
     ]
 )
 
 # Imported after the navigation is drawn: this loads TensorFlow, which takes seconds on a fresh server, and
-# the visitor sees the five pages meanwhile.
+# the visitor sees the pages meanwhile.
 from ui.common import sidebar_ui  # noqa: E402
 
 sidebar_ui()

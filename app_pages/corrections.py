@@ -1,0 +1,107 @@
+"""Corrections: the digits users said were read wrong, for an operator to accept, relabel or delete before
+a retrain learns from the accepted ones; and their export in Keras's MNIST layout.
+
+Reviewing decides what the next model learns, so it is behind the same switch and password as retraining
+(RETRAINING, RETRAIN_PASSWORD): a public visitor can send corrections but never choose what is trained on.
+"""
+
+import base64
+import datetime as dt
+import io
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image
+
+from mnist_app.corrections import STATES, CorrectionsError
+from ui.corrections import correction_store
+from ui.model_card import local_time
+from ui.retrain import access_ui
+
+ANY = "any"
+SHOWN_AT_MOST = 500  # the newest ones that match the filters; the rest are reached by filtering
+
+
+def thumbnail(image) -> str:
+    """A 28x28 image as a data URL, for the table's picture column (shown at the row's height)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).resize((56, 56), Image.NEAREST).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+st.title("Corrections")
+st.caption("Digits that visitors said the model read wrong. Accepted ones teach the next retrain (a fifth of "
+           "them, marked held out, are kept aside to measure what it learned).")
+if not access_ui():  # says why, or asks for the password
+    st.stop()
+
+store = correction_store()
+try:
+    counts = store.counts()
+    model_versions = store.model_versions()
+except CorrectionsError as error:
+    st.error(f"The corrections cannot be read: {error}.", icon=":material/database_off:")
+    st.stop()
+
+with st.container(horizontal=True):
+    st.metric("Waiting for review", f"{counts['new']:,}", width=170)
+    st.metric("Accepted", f"{counts['accepted']:,}", width=170)
+if not sum(counts.values()):
+    st.info("No corrections yet. On the Draw and Upload pages, \"Wrong? It is:\" under a reading sends one.",
+            icon=":material/inbox:")
+    st.stop()
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    label = st.selectbox("Label", [ANY, *range(10)], key="corrections_label", width=120)
+    state = st.selectbox("State", [ANY, *STATES], key="corrections_state", index=1 if counts["new"] else 0, width=140)
+    version = st.selectbox("Model version", [ANY, *model_versions], key="corrections_version", width=220)
+shown = store.list(label=None if label == ANY else label, state=None if state == ANY else state,
+                   model_version=None if version == ANY else version, limit=SHOWN_AT_MOST)
+
+rows = [{"picture": thumbnail(c.model_input), "id": c.id, "label": c.label, "read as": "not a digit" if c.predicted < 0 else c.predicted,
+         "sure": c.confidence, "state": c.state + (" · held out" if c.held_out and c.state == "accepted" else ""),
+         "from": "drawing" if c.source == "canvas" else "photo", "model": c.model_version, "sent": local_time(dt.datetime.fromtimestamp(c.created, dt.timezone.utc).isoformat())}
+        for c in shown]
+table = st.dataframe(
+    rows, hide_index=True, on_select="rerun", selection_mode="multi-row", key=f"corrections_table_{label}_{state}_{version}",
+    column_config={
+        "picture": st.column_config.ImageColumn("picture", width="small"),
+        "id": st.column_config.NumberColumn("id", width="small"),
+        "label": st.column_config.NumberColumn("label", help="What the visitor said it is", width="small"),
+        "sure": st.column_config.NumberColumn("sure", format="percent", help="How sure the model was of what it read", width="small"),
+    },
+)
+chosen = [rows[index]["id"] for index in table.selection.rows]
+st.caption(f"{len(shown):,} shown{' (the newest)' if len(shown) == SHOWN_AT_MOST else ''}; select rows to act on them "
+           "(the box in the header selects them all).")
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    accept = st.button(f"Accept {len(chosen)}", icon=":material/check:", type="primary", disabled=not chosen, key="corrections_accept")
+    relabel_to = st.selectbox("Relabel as", range(10), key="corrections_relabel_to", width=110, disabled=not chosen)
+    relabel = st.button("Relabel", icon=":material/edit:", disabled=not chosen, key="corrections_relabel")
+    delete = st.button(f"Delete {len(chosen)}", icon=":material/delete:", disabled=not chosen, key="corrections_delete")
+if accept or relabel or delete:
+    try:
+        if accept:
+            done = store.accept(chosen)
+            st.toast(f"{done} accepted: the next retrain learns from them.")
+        elif relabel:
+            done = store.relabel(chosen, int(relabel_to))
+            st.toast(f"{done} relabelled as {relabel_to}.")
+        else:
+            done = store.delete(chosen)
+            st.toast(f"{done} deleted.")
+    except CorrectionsError as error:
+        st.error(f"Nothing was changed: {error}.", icon=":material/database_off:")
+    else:
+        st.rerun()
+
+if counts["accepted"]:
+    with tempfile.TemporaryDirectory() as folder:
+        exported = Path(folder) / "corrections.npz"
+        trained, held_out = store.export_npz(exported)
+        data = exported.read_bytes()
+    st.download_button(f"Export the {counts['accepted']:,} accepted (.npz, Keras's MNIST layout)", data, file_name="corrections.npz",
+                       mime="application/octet-stream", icon=":material/download:", key="corrections_export",
+                       help=f"x_train/y_train: the {trained} trained on; x_test/y_test: the {held_out} held out. 28x28 uint8, white on black.")

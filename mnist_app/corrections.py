@@ -104,10 +104,13 @@ def is_held_out(correction_id: int) -> bool:
 class CorrectionStore:
     """The corrections database at ``path``; every method opens it, does one thing and closes it."""
 
-    def __init__(self, path: str | Path, session_limit: int = SESSION_LIMIT, session_window_s: float = SESSION_WINDOW_S,
-                 total_cap: int = TOTAL_CAP):
+    def __init__(self, path: str | Path, session_limit: int | None = None, session_window_s: float | None = None,
+                 total_cap: int | None = None):
+        # The module's limits unless given, read when the store is made (so a test may change them).
         self.path = Path(path)
-        self.session_limit, self.session_window_s, self.total_cap = session_limit, session_window_s, total_cap
+        self.session_limit = SESSION_LIMIT if session_limit is None else session_limit
+        self.session_window_s = SESSION_WINDOW_S if session_window_s is None else session_window_s
+        self.total_cap = TOTAL_CAP if total_cap is None else total_cap
 
     def add(self, *, session: str, label: int, predicted: int, confidence: float, model_version: str, source: str,
             model_input: np.ndarray, crop: np.ndarray | None = None, strokes: list[np.ndarray] | None = None) -> int:

@@ -15,7 +15,7 @@ PAGES = {
     "dataset": ("dataset", "The average test image of each digit"),
     "training": ("training", "Make active"),
     "evaluation": ("evaluation", "Look closer at"),
-    "corrections": ("corrections", "No corrections yet"),
+    "corrections": ("corrections", "Digits that visitors said the model read wrong"),
 }
 
 

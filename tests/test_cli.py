@@ -51,6 +51,15 @@ def test_missing_pen_file_is_one_line(mnist, tmp_path, capsys):
     assert capsys.readouterr().err == f"error: {tmp_path / 'pen.tra'}: no such file (--pen takes a pendigits-orig.tra file)\n"
 
 
+def test_train_with_corrections_needs_an_existing_database(mnist, tmp_path, runs_dir, capsys):
+    assert main(["train", "--corrections", str(tmp_path / "none.sqlite")]) == 1
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'none.sqlite'}: no such corrections database "
+                                       "(--corrections takes the file the app keeps them in)\n")
+    assert main(["train", "--corrections"]) == 1  # alone: the runs folder's database, not there either
+    assert f"{runs_dir / 'corrections.sqlite'}: no such corrections database" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite").exists() and not (runs_dir / "corrections.sqlite").exists()
+
+
 def test_pen_test_writers_are_refused(mnist, tmp_path, capsys):
     held_out = tmp_path / "pendigits-orig.tes"
     held_out.write_text("")

@@ -194,3 +194,15 @@ def test_training_page_retrains_shows_progress_and_activates(mnist, small_mnist,
     fresh = app()  # every session switches at its next run
     assert fresh.sidebar.markdown[0].value.startswith(f"**{run_id}** · DENSE")
     assert fresh.sidebar.metric[0].value == first.metric[0].value  # the new model's test accuracy
+
+
+def test_the_retrain_says_it_learns_from_accepted_corrections(mnist):
+    from mnist_app.config import Paths
+    from mnist_app.corrections import CorrectionStore
+
+    caption = lambda test: next(c.value for c in test.caption if c.value.startswith("Trains on MNIST"))  # noqa: E731
+    assert "corrections" not in caption(app("training"))
+    store = CorrectionStore(Paths.from_env().corrections_file)
+    store.accept([store.add(session="s", label=7, predicted=3, confidence=0.6, model_version="mnist-cnn", source="photo",
+                            model_input=np.zeros((28, 28), np.uint8))])
+    assert "plus the corrections visitors sent that were accepted" in caption(app("training"))

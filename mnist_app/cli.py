@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from mnist_app.cli_corrections import add_corrections_parser
+from mnist_app.cli_corrections import add_corrections_parser, positive_int
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.corrections import CorrectionsError
 from mnist_app.data import DataError, pen_digits_file
@@ -53,24 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and write its directory (weights, card, evaluation)")
     train.add_argument("--model", choices=["cnn", "dense"], default=DEFAULTS.model, help="architecture (default: %(default)s)")
-    train.add_argument("--epochs", type=_positive_int, default=DEFAULTS.epochs, help="most epochs; early stopping may end sooner (default: %(default)s)")
-    train.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="images per step (default: %(default)s)")
+    train.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs, help="most epochs; early stopping may end sooner (default: %(default)s)")
+    train.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="images per step (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="peak learning rate of Adam (default: %(default)s)")
-    train.add_argument("--patience", type=_positive_int, default=DEFAULTS.patience, help="epochs without a better validation loss before stopping (default: %(default)s)")
+    train.add_argument("--patience", type=positive_int, default=DEFAULTS.patience, help="epochs without a better validation loss before stopping (default: %(default)s)")
     train.add_argument("--no-augment", action="store_true", help="train on the plain images, without random distortions")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed for weights, split and augmentation (default: %(default)s)")
     train.add_argument("--pen", metavar="FILE", nargs="?", const=_PEN_FROM_ENV, default=None,
                        help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw; "
                        "--pen alone takes PENDIGITS_PATH's file, or else UCI's, downloaded once into Keras's cache")
-    train.add_argument("--pen-renders", type=_positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
+    train.add_argument("--pen-renders", type=positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
     train.add_argument("--convention-renders", type=_non_negative_int, default=DEFAULTS.convention_renders, help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
     train.add_argument("--non-digits", type=_non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
     train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
-    train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images, for a quick run")
+    train.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images, for a quick run")
     train.add_argument("--corrections", metavar="PATH", nargs="?", const=_CORRECTIONS_FROM_ENV, default=None,
                        help="also learn from the accepted corrections users sent (the held-out share is only measured); "
                        "--corrections alone takes CORRECTIONS_PATH's database, else corrections.sqlite in the runs folder")
-    train.add_argument("--correction-renders", type=_positive_int, default=DEFAULTS.correction_renders,
+    train.add_argument("--correction-renders", type=positive_int, default=DEFAULTS.correction_renders,
                        help="training images made from each accepted correction (default: %(default)s)")
     train.add_argument("--activate", choices=["never", "if_better", "always"], default="never",
                        help="make the new model the active one: never, if_better (higher test accuracy than the active one) or always (default: %(default)s)")
@@ -102,18 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def _non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else _positive_int(text)
+    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def _writer_range(text: str) -> tuple[int, ...]:

@@ -30,7 +30,7 @@ def add_corrections_parser(commands) -> None:
     listing.add_argument("--state", choices=STATES, default=None, help="only those in this state (default: both)")
     listing.add_argument("--label", type=_digit, default=None, metavar="DIGIT", help="only those labelled this digit")
     listing.add_argument("--version", default=None, metavar="VERSION", help="only those the model version VERSION read wrong")
-    listing.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="at most the N newest")
+    listing.add_argument("--limit", type=positive_int, default=None, metavar="N", help="at most the N newest")
     listing.set_defaults(run=run_list)
 
     export = actions.add_parser("export", parents=[database],
@@ -40,20 +40,21 @@ def add_corrections_parser(commands) -> None:
     export.set_defaults(run=run_export)
 
     accept = actions.add_parser("accept", parents=[database], help="accept corrections, so that a retrain learns from them")
-    accept.add_argument("ids", nargs="+", type=_positive_int, metavar="ID", help="ids as `corrections list` shows them")
+    accept.add_argument("ids", nargs="+", type=positive_int, metavar="ID", help="ids as `corrections list` shows them")
     accept.set_defaults(run=run_accept)
 
     delete = actions.add_parser("delete", parents=[database], help="delete corrections for good")
-    delete.add_argument("ids", nargs="+", type=_positive_int, metavar="ID", help="ids as `corrections list` shows them")
+    delete.add_argument("ids", nargs="+", type=positive_int, metavar="ID", help="ids as `corrections list` shows them")
     delete.set_defaults(run=run_delete)
 
     relabel = actions.add_parser("relabel", parents=[database], help="give corrections another label")
     relabel.add_argument("digit", type=_digit, metavar="DIGIT", help="the label, 0-9")
-    relabel.add_argument("ids", nargs="+", type=_positive_int, metavar="ID", help="ids as `corrections list` shows them")
+    relabel.add_argument("ids", nargs="+", type=positive_int, metavar="ID", help="ids as `corrections list` shows them")
     relabel.set_defaults(run=run_relabel)
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argument type: a whole number, 1 or more (train's options use it too)."""
     try:
         value = int(text)
     except ValueError:

@@ -1,5 +1,5 @@
 """Take the README's screenshots: every page of the real app in Chromium, on a 1366x768 laptop and a 390x844
-phone (touch), after drawing a 7 and uploading a photo of a number, as a visitor would.
+phone (touch), after drawing a 7 (and saying it is a 1) and uploading a photo of a number, as a visitor would.
 
     .venv/bin/python docs/take_screenshots.py            # writes docs/screenshots/{laptop,phone}-*.png
 
@@ -58,16 +58,19 @@ def main() -> None:
                 page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
                 settle(page)
                 page.screenshot(path=OUT / f"{screen}-draw.png")
+                # A correction, so that the Corrections page has one to show.
+                page.get_by_role("radiogroup", name="Wrong? It is:").get_by_role("radio", name="1", exact=True).click()
+                page.get_by_text("Kept as a 1").wait_for()
                 page.goto(f"{url}/upload")
                 page.locator('input[type="file"]').set_input_files(str(photo_path))
                 page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()
                 settle(page)
                 page.screenshot(path=OUT / f"{screen}-upload.png", full_page=screen == "laptop")
-                for name in ("dataset", "training", "evaluation"):
+                for name in ("dataset", "training", "evaluation", "corrections"):
                     page.goto(f"{url}/{name}")
                     page.get_by_text("Active model", exact=True).wait_for()
                     settle(page)
-                    page.screenshot(path=OUT / f"{screen}-{name}.png")
+                    page.screenshot(path=OUT / f"{screen}-{name}.png", full_page=name == "corrections")
                 context.close()
             browser.close()
     finally:

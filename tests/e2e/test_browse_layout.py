@@ -121,6 +121,9 @@ def test_the_matrix_highlight_follows_the_filters(browser, server_url, screensho
     box = page.locator(".stPlotlyChart .scatterlayer .trace .points path.point").nth(10 * 4 + 9).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_until_idle(page)
+    deadline = time.monotonic() + 30  # the two select boxes are redrawn one after the other
+    while filter_values(page) != ("4", "9") and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert filter_values(page) == ("4", "9")
     cells = cells_once(page, lambda cells: max(cells["outline"], default=1) > 1)
     assert [index for index, width in enumerate(cells["outline"]) if width > 1] == [49]

@@ -5,7 +5,7 @@ import streamlit as st
 from mnist_app.recognize import UNCERTAIN_BELOW, recognize
 from ui.canvas import drawing_canvas_ui, drawn_strokes
 from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, remembered, room_width_ui
-from ui.corrections import correct_digits_ui, correct_ui, reading_key
+from ui.corrections import correct_digits_ui, correct_ui, reading_keys
 from ui.drawing import pen_strokes, strokes_in_box
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
@@ -78,7 +78,7 @@ with right:
         what = "a digit on the black square" if mode == "One digit" else "a number, digit by digit, on the black canvas"
         st.info(f"Draw {what}: the prediction appears as soon as you lift the pen.", icon=":material/draw:")
     elif mode == "One digit":
-        one_digit_ui(reading, compact_width=page_width if narrow else None, correction_key=reading_key("draw", image, 0))
+        one_digit_ui(reading, compact_width=page_width if narrow else None, correction_key=reading_keys("draw", image, 1)[0])
     else:
         count = len(reading.digits)
         st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",

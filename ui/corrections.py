@@ -69,7 +69,7 @@ def correct_digits_ui(reading, image: np.ndarray, prefix: str, model_version: st
     from ui.common import ordinal, pixels_ui
 
     stored = st.session_state.get(_STORED_KEY, {})
-    keys = [reading_key(prefix, image, index) for index in range(len(reading.digits))]
+    keys = reading_keys(prefix, image, len(reading.digits))
     with st.expander("Read wrong? Say what a digit is", icon=":material/edit:", expanded=any(key in stored for key in keys)):
         for number, (key, digit) in enumerate(zip(keys, reading.digits), start=1):
             with st.container(horizontal=True, vertical_alignment="center"):
@@ -89,7 +89,9 @@ def _undo(key: str, correction_id: int) -> None:
     st.rerun()
 
 
-def reading_key(prefix: str, image: np.ndarray, index: int) -> str:
-    """A key for the control of the ``index``-th digit read from ``image``: the same while the image is, a
-    new one for a new drawing or photo (so a control pressed for one is not shown pressed for the next)."""
-    return f"{prefix}_{zlib.crc32(np.ascontiguousarray(image).tobytes()):08x}_{index}"
+def reading_keys(prefix: str, image: np.ndarray, count: int) -> list[str]:
+    """Keys for the controls of the ``count`` digits read from ``image``: the same while the image is, new
+    ones for a new drawing or photo (so a control pressed for one is not shown pressed for the next). The
+    image is digested once, whatever the count: a photo's pixels are megabytes."""
+    digest = f"{zlib.crc32(np.ascontiguousarray(image).tobytes()):08x}"
+    return [f"{prefix}_{digest}_{index}" for index in range(count)]

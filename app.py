@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page("app_pages/dataset.py", title="Dataset", icon=":material/grid_view:"),
         st.Page("app_pages/training.py", title="Training", icon=":material/monitoring:"),
         st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/fact_check:"),
+        st.Page("app_pages/inside.py", title="Inside the model", icon=":material/neurology:"),
         st.Page("app_pages/corrections.py", title="Corrections", icon=":material/rate_review:"),
     ]
 )

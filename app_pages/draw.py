@@ -7,6 +7,7 @@ from ui.canvas import drawing_canvas_ui, drawn_strokes
 from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, remembered, room_width_ui
 from ui.corrections import correct_digits_ui, correct_ui, reading_keys
 from ui.drawing import pen_strokes, strokes_in_box
+from ui.inside import offer_inside_ui, read_digits
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
 NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side
@@ -71,6 +72,7 @@ def one_digit_ui(reading, compact_width: int | None, correction_key: str) -> Non
                 icon=":material/pin:")
     st.caption("What the model sees: your drawing as MNIST would have it, 28x28 pixels")
     pixels_ui(digit.model_input)
+    offer_inside_ui("drawing", [("your drawing", digit.model_input)])
 
 
 with right:
@@ -86,3 +88,4 @@ with right:
         digits_read_ui(image, reading)
         strokes = pen_strokes(drawn_strokes())
         correct_digits_ui(reading, image, "draw", model.version.id, "canvas", lambda box: strokes_in_box(strokes, box))
+        offer_inside_ui("drawing", read_digits(reading))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from mnist_app.evaluate import bars_floor, mistakes, per_class_percentages
 from ui.common import active_model, evaluation_of, image_grid_ui, mnist_split_ui, pixels_ui, probabilities_figure
+from ui.inside import inside_link_ui
 
 PAGE_SIZE = 24  # mistakes to a page: six rows of four on a phone
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
@@ -17,7 +18,8 @@ ANY = "any"
 OUTLINE = "#1565C0"  # a blue that stands out on every shade of the red scale
 
 st.title("How well the model does on MNIST's test set")
-evaluation = evaluation_of(active_model().version.path)
+version = active_model().version
+evaluation = evaluation_of(version.path)
 st.session_state.setdefault("evaluation_true", ANY)
 st.session_state.setdefault("evaluation_predicted", ANY)
 st.session_state.setdefault("evaluation_page", 1)
@@ -125,3 +127,4 @@ else:
         pixels_ui(test_images[choice["index"]], size=196, caption=f"test image #{choice['index']}, labelled {choice['true']}")
     with chart_column:
         st.plotly_chart(probabilities_figure(choice["probabilities"]), key="evaluation_probabilities", config={"displayModeBar": False})
+        inside_link_ui(choice["index"], version.id)

@@ -11,6 +11,7 @@ from mnist_app.images import ImageError, read_picture
 from mnist_app.recognize import recognize
 from ui.common import active_model, digits_read_ui, picture_ui, remembered
 from ui.corrections import correct_digits_ui
+from ui.inside import offer_inside_ui, read_digits
 from ui.uploads import photo_source_ui, refusal_message, shown_name
 
 MODES = ["One digit", "A number"]  # in the Draw page's order; a photo is more often of a number
@@ -62,3 +63,4 @@ st.metric("Read", " / ".join(lines), f"{count} digit{'' if count == 1 else 's'}"
           delta_color="off", delta_arrow="off")
 digits_read_ui(picture, reading, caption=shown_name(photo.name))
 correct_digits_ui(reading, picture.pixels, "upload", model.version.id, "photo")
+offer_inside_ui("photo", read_digits(reading))

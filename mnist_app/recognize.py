@@ -265,9 +265,9 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     digit does not wait for it.
     """
     from mnist_app.model import Predictor
-    from mnist_app.store import load_model_dir, read_card
+    from mnist_app.store import load_model_dir, read_card, temperature_of
 
     card = read_card(model_dir)
-    predictor = Predictor(load_model_dir(model_dir), temperature=float((card.get("calibration") or {}).get("temperature", 1.0)))
+    predictor = Predictor(load_model_dir(model_dir), temperature=temperature_of(card))
     predictor(np.zeros((1, 28, 28), np.float32))
     return predictor

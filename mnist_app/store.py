@@ -71,6 +71,11 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     return _read_json(Path(model_dir) / CARD_FILE)
 
 
+def temperature_of(card: dict[str, Any]) -> float:
+    """The calibration temperature a model's card records (see calibrate.py); 1.0 for a model without one."""
+    return float((card.get("calibration") or {}).get("temperature", 1.0))
+
+
 def read_evaluation(model_dir: str | Path) -> dict[str, Any]:
     """The saved test evaluation of a model directory (see ``evaluate.evaluate``)."""
     return _read_json(Path(model_dir) / EVALUATION_FILE)

@@ -1,0 +1,28 @@
+"""Inside the model: why it read what it read, what each layer sees, and what every version reads, for the
+visitor's drawing or photo, any MNIST test image, or a mistake picked on the Evaluation page."""
+
+import streamlit as st
+
+from ui.common import active_model, room_width_ui
+from ui.inside import (arrival_ui, every_model_ui, explainer_for, layers_ui, subject_ui, usable_versions,
+                       version_choice_ui, why_ui)
+
+st.title("Inside the model")
+arrival_ui()
+active_id = active_model().version.id
+available = usable_versions()
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    version = version_choice_ui(available, active_id)
+    subject = subject_ui(version)
+page_width = room_width_ui(key="inside_room", fallback=1000)
+explainer = explainer_for(version.path)
+probabilities = explainer.probabilities(subject.image)
+
+st.subheader("Why this answer")
+why_ui(explainer, subject, probabilities)
+
+st.subheader("What each layer sees")
+layers_ui(explainer, subject, page_width)
+
+st.subheader("Every model on this input")
+every_model_ui(subject.image, available, active_id)

@@ -36,6 +36,7 @@ class LayerMaps:
     """The feature maps of one convolution for one input, and their order of strength."""
 
     name: str  # "Block 1, convolution 2"
+    block: int  # 1, 2...: a pooling layer ends a block
     maps: np.ndarray  # (channels, height, width) float32, ReLU outputs (>= 0)
     order: np.ndarray  # (channels,) channel indices, the strongest map (highest mean) first
 
@@ -65,7 +66,7 @@ class Explainer:
         kernel, bias = last.kernel, last.bias
         self._logits = lambda images: tf.matmul(features(images, training=False), kernel) + bias
         self._convolutions = _convolution_outputs(model)
-        self._maps = keras.Model(model.inputs, [output for _, output in self._convolutions]) if self._convolutions else None
+        self._maps = keras.Model(model.inputs, [output for *_, output in self._convolutions]) if self._convolutions else None
         spec = tf.TensorSpec(shape=(28, 28), dtype=tf.float32)
         self._saliency = tf.function(self._integrated_gradients, input_signature=[spec, tf.TensorSpec(shape=(None,), dtype=tf.int32)])
         self._jacobian = tf.function(self._logit_jacobian, input_signature=[spec])
@@ -117,9 +118,10 @@ class Explainer:
         outputs = self._maps(_batch_of_one(image), training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         result = []
-        for (name, _), output in zip(self._convolutions, outputs):
+        for (block, position, _), output in zip(self._convolutions, outputs):
             maps = np.moveaxis(np.asarray(output)[0], -1, 0)  # (H, W, C) -> (C, H, W)
-            result.append(LayerMaps(name, maps, np.argsort(-maps.mean(axis=(1, 2)), kind="stable")))
+            order = np.argsort(-maps.mean(axis=(1, 2)), kind="stable")
+            result.append(LayerMaps(f"Block {block}, convolution {position}", block, maps, order))
         return result
 
     def first_filters(self) -> np.ndarray | None:
@@ -170,9 +172,9 @@ def load_explainer(model_dir: str | Path) -> Explainer:
     return Explainer(load_model_dir(model_dir), temperature=temperature_of(card))
 
 
-def _convolution_outputs(model: keras.Model) -> list[tuple[str, keras.KerasTensor]]:
-    """("Block b, convolution c", output) for each Conv2D, its output taken after the batch normalisation
-    and activation that follow it; a pooling layer ends a block."""
+def _convolution_outputs(model: keras.Model) -> list[tuple[int, int, keras.KerasTensor]]:
+    """(block, position in the block, output) for each Conv2D, its output taken after the batch
+    normalisation and activation that follow it; a pooling layer ends a block."""
     outputs, block, position = [], 1, 0
     model_layers = model.layers
     for index, layer in enumerate(model_layers):
@@ -186,7 +188,7 @@ def _convolution_outputs(model: keras.Model) -> list[tuple[str, keras.KerasTenso
             if not isinstance(following, (layers.BatchNormalization, layers.Activation)):
                 break
             output = following.output
-        outputs.append((f"Block {block}, convolution {position}", output))
+        outputs.append((block, position, output))
     return outputs
 
 

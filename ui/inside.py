@@ -168,15 +168,17 @@ def layers_ui(explainer: Explainer, subject: Subject, page_width: int) -> None:
         _templates_ui(explainer, subject, page_width)
         return
     layer_maps = explainer.feature_maps(subject.image)
-    columns = st.columns(2) if page_width >= 900 else [st.container(), st.container()]
-    width = min(page_width // (2 if page_width >= 900 else 1) - 20, 560)
-    for index, layer in enumerate(layer_maps):
-        channels, height, map_width = layer.maps.shape
-        blank = f"; {layer.blank} blank for this input" if layer.blank else ""
-        with columns[index % 2]:
-            # Four rows of maps on a wide screen (a block of 64 small maps would be as tall as wide in eight columns).
-            st.image(heatmaps.feature_grid(layer.maps, layer.order, columns=8 if page_width < 900 else max(8, channels // 4), width=width),
-                     caption=f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}")
+    wide = page_width >= 900  # a block's convolutions side by side; on a phone, one under the other
+    width = min(page_width // 2 - 20 if wide else page_width, 560)
+    for block in sorted({layer.block for layer in layer_maps}):
+        in_block = [layer for layer in layer_maps if layer.block == block]
+        places = st.columns(len(in_block)) if wide else [st.container() for _ in in_block]
+        for place, layer in zip(places, in_block):
+            channels, height, map_width = layer.maps.shape
+            blank = f"; {layer.blank} blank for this input" if layer.blank else ""
+            # Four rows of maps on a wide screen (64 small maps in eight columns would be as tall as wide).
+            grid = heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, channels // 4) if wide else 8, width=width)
+            place.image(grid, caption=f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}")
     st.caption("Bright is a strong response (one scale per layer). The first block's maps answer strokes and edges; "
                "the second block's, smaller, answer parts of digits (a loop, a corner), each over a wider area.")
     st.markdown("**The first convolution's filters**, in the order of its maps above")

@@ -51,46 +51,54 @@ def saliency_picture(image: np.ndarray, attribution: np.ndarray, scale: float, s
 
 
 def magnitude_rgb(values: np.ndarray, scale: float) -> np.ndarray:
-    """(H, W) values >= 0 -> (H, W, 3) uint8 in the viridis colour map, ``scale`` and above at its brightest."""
-    levels = (np.clip(np.asarray(values, np.float32) / max(scale, 1e-12), 0, 1) * 255).round().astype(np.uint8)
-    return cv2.cvtColor(cv2.applyColorMap(levels, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+    """(..., H, W) values >= 0 -> (..., H, W, 3) uint8 in the viridis colour map, ``scale`` and above at its
+    brightest."""
+    values = np.asarray(values, np.float32)
+    levels = (np.clip(values / max(scale, 1e-12), 0, 1) * 255).round().astype(np.uint8)
+    coloured = cv2.applyColorMap(levels.reshape(-1, values.shape[-1]), cv2.COLORMAP_VIRIDIS)  # OpenCV takes 2-D
+    return coloured[..., ::-1].reshape(*values.shape, 3)  # BGR -> RGB
 
 
-def grid(tiles: list[np.ndarray], columns: int, cell: int, gap: int = 2) -> np.ndarray:
-    """Equal-sized (h, w, 3) uint8 tiles -> one picture, ``columns`` to a row, each tile enlarged ``cell``
-    times and ``gap`` pixels apart."""
-    if not tiles:
+def grid(tiles: np.ndarray, columns: int, cell: int, gap: int = 2) -> np.ndarray:
+    """(count, h, w, 3) uint8 tiles -> one picture, ``columns`` to a row, each tile enlarged ``cell`` times
+    and ``gap`` pixels apart (in one pass over the arrays: a layer has up to 64 maps, a page shows four)."""
+    tiles = np.asarray(tiles)
+    if tiles.ndim != 4 or not len(tiles):
         raise ValueError("a grid needs at least one tile")
     if columns < 1 or cell < 1:
         raise ValueError(f"columns and cell must be at least 1, got {columns} and {cell}")
-    tile_height, tile_width = tiles[0].shape[0] * cell, tiles[0].shape[1] * cell
-    columns = min(columns, len(tiles))
-    rows = -(-len(tiles) // columns)
-    picture = np.empty((rows * (tile_height + gap) + gap, columns * (tile_width + gap) + gap, 3), np.uint8)
-    picture[:] = GAP_RGB
-    for index, tile in enumerate(tiles):
-        top = gap + (index // columns) * (tile_height + gap)
-        left = gap + (index % columns) * (tile_width + gap)
-        picture[top : top + tile_height, left : left + tile_width] = enlarge(tile, cell)
-    return picture
+    count, height, width = tiles.shape[0], tiles.shape[1] * cell, tiles.shape[2] * cell
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    # Each tile with its gap to the right and below; the empty places of the last row are gaps too.
+    padded = np.empty((rows * columns, height + gap, width + gap, 3), np.uint8)
+    padded[:] = GAP_RGB
+    padded[:count, :height, :width] = enlarge(tiles, cell, axes=(1, 2))
+    # (rows * columns, h, w, 3) -> (rows, h, columns, w, 3) -> one picture, and the gap above and left of it
+    picture = padded.reshape(rows, columns, height + gap, width + gap, 3).transpose(0, 2, 1, 3, 4)
+    picture = picture.reshape(rows * (height + gap), columns * (width + gap), 3)
+    framed = np.empty((picture.shape[0] + gap, picture.shape[1] + gap, 3), np.uint8)
+    framed[:] = GAP_RGB
+    framed[gap:, gap:] = picture
+    return framed
 
 
 def feature_grid(maps: np.ndarray, order: np.ndarray, columns: int = 8, width: int = 600) -> np.ndarray:
     """(channels, h, w) feature maps -> a grid in ``order`` (strongest first), all on the layer's one
     scale, so that a weak map looks weak; as close to ``width`` pixels wide as whole pixels allow."""
-    scale = robust_scale(maps)
     cell = max(1, (width - 2 * (columns + 1)) // (columns * maps.shape[2]))
-    return grid([magnitude_rgb(maps[channel], scale) for channel in order], columns, cell)
+    return grid(magnitude_rgb(maps[order], robust_scale(maps)), columns, cell)
 
 
 def signed_grid(weights: np.ndarray, columns: int, width: int) -> np.ndarray:
     """(count, h, w) weights (filters, templates) -> a grid in red and blue, each on its own scale."""
     cell = max(1, (width - 2 * (columns + 1)) // (min(columns, len(weights)) * weights.shape[2]))
-    return grid([signed_rgb(tile, float(np.abs(tile).max()) or 1.0) for tile in weights], columns, cell)
+    scales = np.abs(weights).max(axis=(1, 2), keepdims=True)
+    return grid(signed_rgb(weights / np.where(scales > 0, scales, 1.0), 1.0), columns, cell)
 
 
-def enlarge(picture: np.ndarray, factor: int) -> np.ndarray:
-    """Each pixel as a ``factor`` x ``factor`` square."""
+def enlarge(picture: np.ndarray, factor: int, axes: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """Each pixel as a ``factor`` x ``factor`` square (``axes``: those of its rows and columns)."""
     if factor <= 1:
         return picture
-    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
+    return np.repeat(np.repeat(picture, factor, axis=axes[0]), factor, axis=axes[1])

@@ -15,6 +15,7 @@ PAGES = {
     "dataset": ("dataset", "The average test image of each digit"),
     "training": ("training", "Make active"),
     "evaluation": ("evaluation", "Look closer at"),
+    "inside": ("inside", "Every model on this input"),
     "corrections": ("corrections", "Digits that visitors said the model read wrong"),
 }
 

@@ -128,7 +128,7 @@ def test_the_app_asks_nothing_of_other_servers(browser, server_url):
     page = context.new_page()
     asked = []
     page.on("request", lambda request: asked.append(request.url))
-    for path in ("", "upload", "dataset", "training", "evaluation"):
+    for path in ("", "upload", "dataset", "training", "evaluation", "inside"):
         page.goto(f"{server_url}/{path}")
         page.get_by_text("Active model", exact=True).wait_for()
         wait_until_idle(page)

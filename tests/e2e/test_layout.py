@@ -1,4 +1,4 @@
-"""What a visitor sees before anything else: the six pages in the sidebar from the first paint of a fresh
+"""What a visitor sees before anything else: the seven pages in the sidebar from the first paint of a fresh
 server, and canvases that fit the screen, so that a stroke anywhere on them counts."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from browser import metric_value, running_app, wait_until_idle
 
-PAGE_TITLES = ["Draw", "Upload a photo", "Dataset", "Training", "Evaluation", "Corrections"]
+PAGE_TITLES = ["Draw", "Upload a photo", "Dataset", "Training", "Evaluation", "Inside the model", "Corrections"]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 EDGE_PX = 6  # how far inside the canvas's edge each stroke is drawn
 

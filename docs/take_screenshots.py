@@ -1,5 +1,6 @@
 """Take the README's screenshots: every page of the real app in Chromium, on a 1366x768 laptop and a 390x844
-phone (touch), after drawing a 7 (and saying it is a 1) and uploading a photo of a number, as a visitor would.
+phone (touch), after drawing a 7 (and saying it is a 1, then looking inside the model at it) and uploading a photo
+of a number, as a visitor would.
 
     .venv/bin/python docs/take_screenshots.py            # writes docs/screenshots/{laptop,phone}-*.png
 
@@ -27,12 +28,30 @@ SCREENS = {
     "laptop": dict(viewport={"width": 1366, "height": 768}),
     "phone": dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2),
 }
+INSIDE_LAPTOP_HEIGHT = 1080  # the Inside page's shot on the laptop: the saliency row and the first block's maps
 
 
 def settle(page) -> None:
     wait_until_idle(page)
     page.wait_for_function("() => [...document.images].every(image => image.complete)")
     page.wait_for_timeout(1200)  # the charts' transitions
+
+
+def inside(page, screen: str) -> None:
+    """From the Draw page, its link to the Inside page (the same session: the drawing goes with it), shot there.
+    On the laptop the window is made taller for this shot, to show the first block's feature maps too."""
+    page.get_by_role("link", name="Why? Look inside the model").click()
+    page.get_by_role("heading", name="Every model on this input").wait_for()
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+    # The pointer where the link was would show a picture's toolbar, or the sidebar's button.
+    page.mouse.move(page.viewport_size["width"] - 2, page.viewport_size["height"] // 2)
+    settle(page)
+    viewport = page.viewport_size
+    if screen == "laptop":
+        page.set_viewport_size({**viewport, "height": INSIDE_LAPTOP_HEIGHT})
+        settle(page)
+    page.screenshot(path=OUT / f"{screen}-inside.png")
+    page.set_viewport_size(viewport)
 
 
 def main() -> None:
@@ -61,6 +80,7 @@ def main() -> None:
                 # A correction, so that the Corrections page has one to show.
                 page.get_by_role("radiogroup", name="Wrong? It is:").get_by_role("radio", name="1", exact=True).click()
                 page.get_by_text("Kept as a 1").wait_for()
+                inside(page, screen)
                 page.goto(f"{url}/upload")
                 page.locator('input[type="file"]').set_input_files(str(photo_path))
                 page.locator('[data-testid="stMetric"]', has_text="Read").wait_for()

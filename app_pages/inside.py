@@ -4,8 +4,8 @@ visitor's drawing or photo, any MNIST test image, or a mistake picked on the Eva
 import streamlit as st
 
 from ui.common import active_model, room_width_ui
-from ui.inside import (arrival_ui, every_model_ui, explainer_for, layers_ui, subject_ui, usable_versions,
-                       version_choice_ui, why_ui)
+from ui.inside import (arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui,
+                       usable_versions, version_choice_ui, why_ui)
 
 st.title("Inside the model")
 arrival_ui()
@@ -13,7 +13,8 @@ active_id = active_model().version.id
 available = usable_versions()
 with st.container(horizontal=True, vertical_alignment="bottom"):
     version = version_choice_ui(available, active_id)
-    subject = subject_ui(version)
+    source = source_choice_ui()
+subject = subject_ui(source, version)
 page_width = room_width_ui(key="inside_room", fallback=1000)
 explainer = explainer_for(version.path)
 probabilities = explainer.probabilities(subject.image)

@@ -85,9 +85,14 @@ def grid(tiles: np.ndarray, columns: int, cell: int, gap: int = 2) -> np.ndarray
 
 def feature_grid(maps: np.ndarray, order: np.ndarray, columns: int = 8, width: int = 600) -> np.ndarray:
     """(channels, h, w) feature maps -> a grid in ``order`` (strongest first), all on the layer's one
-    scale, so that a weak map looks weak; as close to ``width`` pixels wide as whole pixels allow."""
-    cell = max(1, (width - 2 * (columns + 1)) // (columns * maps.shape[2]))
-    return grid(magnitude_rgb(maps[order], robust_scale(maps)), columns, cell)
+    scale, so that a weak map looks weak; at most ``columns`` to a row, as close to ``width`` pixels wide as
+    whole pixels allow. Fewer to a row where that shows each map pixel as two screen pixels rather than one
+    (a 26x26 map at its own size is too small to read, on a phone)."""
+    def cell(columns: int) -> int:
+        return max(1, (width - 2 * (columns + 1)) // (columns * maps.shape[2]))
+
+    columns = next((fewer for fewer in range(columns, 0, -1) if cell(fewer) >= 2), columns)
+    return grid(magnitude_rgb(maps[order], robust_scale(maps)), columns, cell(columns))
 
 
 def signed_grid(weights: np.ndarray, columns: int, width: int) -> np.ndarray:

@@ -65,3 +65,12 @@ def test_weights_are_each_on_their_own_scale():
     cell = (100 - 2 * 3) // (2 * 2)
     assert tuple(picture[2, 2]) == ACCENT_RGB and tuple(picture[2, 2 + cell]) == heatmaps.NEGATIVE_RGB
     assert tuple(picture[2, 2 + 2 * cell + 2]) == ACCENT_RGB  # 0.01 is the largest of its own tile
+
+
+def test_large_maps_go_fewer_to_a_row_rather_than_one_screen_pixel_each():
+    maps = np.random.default_rng(0).random((32, 26, 26)).astype(np.float32)
+    order = np.arange(32)
+    phone = heatmaps.feature_grid(maps, order, columns=8, width=340)
+    assert phone.shape[1] == 6 * (2 * 26 + 2) + 2 <= 340  # six to a row at two pixels each, not eight at one
+    laptop = heatmaps.feature_grid(maps, order, columns=8, width=460)
+    assert laptop.shape[1] == 8 * (2 * 26 + 2) + 2  # eight fit at two pixels each

@@ -82,21 +82,26 @@ def arrival_ui() -> None:
         st.session_state.inside_model = query["model"]
 
 
-def subject_ui(version: versions.Version) -> Subject:
-    """The chooser of what to look at: the visitor's drawing or photo, or an MNIST test image."""
+def source_choice_ui() -> str:
+    """The chooser of what to look at: the visitor's drawing or photo (once there is one), or MNIST."""
     options = [source for source, key in HANDED_OVER.items() if st.session_state.get(key)] + [MNIST]
     if st.session_state.get("inside_source") not in options:
         st.session_state.pop("inside_source", None)
         st.session_state.pop("remembered_inside_source", None)
     remembered("inside_source", options[0])
-    source = st.segmented_control("Look at", options, key="inside_source") or options[0]
+    return st.segmented_control("Look at", options, key="inside_source") or options[0]
+
+
+def subject_ui(source: str, version: versions.Version) -> Subject:
+    """The input looked at: which digit of the visitor's number, or which MNIST test image."""
     if source == MNIST:
         return _test_image_ui(version)
     inputs = st.session_state[HANDED_OVER[source]]
     if len(inputs) == 1:
         return Subject(inputs[0][1], inputs[0][0])
     captions = [caption for caption, _ in inputs]
-    which = st.selectbox("Which digit", range(len(inputs)), format_func=captions.__getitem__, key=f"inside_which_{source}")
+    which = st.selectbox("Which digit", range(len(inputs)), format_func=captions.__getitem__, key=f"inside_which_{source}",
+                         width=300)
     return Subject(inputs[which][1], captions[which])
 
 
@@ -150,7 +155,7 @@ def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) ->
     pictures = [heatmaps.input_picture(subject.image, SALIENCY_SIZE)]
     pictures += [heatmaps.saliency_picture(subject.image, attribution, scale, SALIENCY_SIZE) for attribution in maps]
     st.image(pictures, caption=[subject.caption, f"towards {best}", f"towards {second}", f"{best} rather than {second}"],
-             width=SALIENCY_SIZE)
+             width=SALIENCY_SIZE, output_format="PNG")
     st.caption(f"Red ink pushes the model towards the digit named under the map, blue ink away from it; the brighter, "
                f"the more. In the last map red is what makes it {a_digit(best)} rather than {a_digit(second)}, blue what "
                f"looks like {a_digit(second)}. (Integrated gradients: only ink can count, so a missing stroke shows only "
@@ -178,12 +183,14 @@ def layers_ui(explainer: Explainer, subject: Subject, page_width: int) -> None:
             blank = f"; {layer.blank} blank for this input" if layer.blank else ""
             # Four rows of maps on a wide screen (64 small maps in eight columns would be as tall as wide).
             grid = heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, channels // 4) if wide else 8, width=width)
-            place.image(grid, caption=f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}")
+            place.image(grid, caption=f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}",
+                        width=grid.shape[1], output_format="PNG")
     st.caption("Bright is a strong response (one scale per layer). The first block's maps answer strokes and edges; "
                "the second block's, smaller, answer parts of digits (a loop, a corner), each over a wider area.")
     st.markdown("**The first convolution's filters**, in the order of its maps above")
     filters = explainer.first_filters()[layer_maps[0].order]
-    st.image(heatmaps.signed_grid(filters, columns=16, width=min(page_width - 20, 640)))
+    filter_grid = heatmaps.signed_grid(filters, columns=16, width=min(page_width - 20, 640))
+    st.image(filter_grid, width=filter_grid.shape[1], output_format="PNG")
     st.caption("Each 3x3 filter is slid over the input: its map is bright where the ink matches its red squares "
                "and not its blue ones.")
 
@@ -194,7 +201,7 @@ def _templates_ui(explainer: Explainer, subject: Subject, page_width: int) -> No
     templates = explainer.templates(subject.image if which == "For this input" else None)
     size = 112 if page_width >= 600 else 76
     st.image([heatmaps.signed_grid(template[None], columns=1, width=size) for template in templates],
-             caption=[str(digit) for digit in range(10)], width=size + 4)
+             caption=[str(digit) for digit in range(10)], width=size + 4, output_format="PNG")
     if which == "For this input":
         st.caption("This network has no convolutions: once it is known which of its hidden units the input turns on, "
                    "each digit's score is the input's pixels times its template (red adds, blue takes away), plus a constant.")

@@ -70,9 +70,9 @@ def grid(tiles: np.ndarray, columns: int, cell: int, gap: int = 2) -> np.ndarray
     count, height, width = tiles.shape[0], tiles.shape[1] * cell, tiles.shape[2] * cell
     columns = min(columns, count)
     rows = -(-count // columns)
-    # Each tile with its gap to the right and below; the empty places of the last row are gaps too.
-    padded = np.empty((rows * columns, height + gap, width + gap, 3), np.uint8)
-    padded[:] = GAP_RGB
+    # Each tile with its gap to the right and below.
+    padded = np.zeros((rows * columns, height + gap, width + gap, 3), np.uint8)  # the empty places black
+    padded[:count] = GAP_RGB
     padded[:count, :height, :width] = enlarge(tiles, cell, axes=(1, 2))
     # (rows * columns, h, w, 3) -> (rows, h, columns, w, 3) -> one picture, and the gap above and left of it
     picture = padded.reshape(rows, columns, height + gap, width + gap, 3).transpose(0, 2, 1, 3, 4)

@@ -39,7 +39,7 @@ def test_a_grid_places_tiles_in_rows_with_gaps():
     picture = heatmaps.grid(tiles, columns=2, cell=2, gap=1)
     assert picture.shape == (2 * (4 + 1) + 1, 2 * (6 + 1) + 1, 3)
     assert (picture[1:5, 1:7] == 10).all() and (picture[1:5, 8:14] == 20).all() and (picture[6:10, 1:7] == 30).all()
-    assert tuple(picture[0, 0]) == heatmaps.GAP_RGB and tuple(picture[6, 10]) == heatmaps.GAP_RGB  # the empty cell
+    assert tuple(picture[0, 0]) == heatmaps.GAP_RGB and tuple(picture[7, 10]) == (0, 0, 0)  # the empty place
 
 
 @pytest.mark.parametrize("tiles, columns, cell, message", [([], 2, 2, "at least one tile"),

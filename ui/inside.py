@@ -174,10 +174,10 @@ def layers_ui(explainer: Explainer, subject: Subject, page_width: int) -> None:
         return
     layer_maps = explainer.feature_maps(subject.image)
     wide = page_width >= 900  # a block's convolutions side by side; on a phone, one under the other
-    width = min(page_width // 2 - 20 if wide else page_width, 560)
+    width = min((page_width - 16) // 2 if wide else page_width, 560)  # Streamlit's small gap between columns: 16 px
     for block in sorted({layer.block for layer in layer_maps}):
         in_block = [layer for layer in layer_maps if layer.block == block]
-        places = st.columns(len(in_block)) if wide else [st.container() for _ in in_block]
+        places = st.columns(len(in_block), gap="small") if wide else [st.container() for _ in in_block]
         for place, layer in zip(places, in_block):
             channels, height, map_width = layer.maps.shape
             blank = f"; {layer.blank} blank for this input" if layer.blank else ""

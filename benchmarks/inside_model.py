@@ -1,6 +1,6 @@
 """The Inside page's server time per input, part by part and as a whole, and how good its saliency maps are.
 
-    python benchmarks/inside_model.py [--inputs N]
+    python benchmarks/inside_model.py [--inputs N] [--browser]
 
 Times (median and 95th percentile, after warm-up) on N MNIST test images and N pen-drawn digits of writers
 never trained on (pendigits-orig.tes, drawn on the canvas as users draw):
@@ -11,7 +11,9 @@ never trained on (pendigits-orig.tes, drawn on the canvas as users draw):
   page            one run of app_pages/inside.py under AppTest, for a new test image (includes AppTest's
                   own work, so the server's is a little less)
 Then the quality of the maps on the MNIST inputs: against 512 steps, a model with random weights, and the
-digit moved by two pixels.
+digit moved by two pixels. With --browser, also the real server's script run for each new test image typed
+into the page in Debian's Chromium (from the browser's rerun request to the server's "script finished", on
+the websocket), laptop-sized (needs what the browser tests need).
 """
 
 from __future__ import annotations
@@ -80,6 +82,34 @@ def page_runs(indices: list[int]) -> tuple[float, float]:
     return timed(lambda index: test.number_input(key="inside_index").set_value(index).run(), indices)
 
 
+def browser_runs(indices: list[int]) -> tuple[float, float]:
+    sys.path.insert(0, str(PROJECT / "tests" / "e2e"))
+    from browser import CHROMIUM, CHROMIUM_ARGS, record_script_runs, running_app, script_runs_ms, wait_until_idle
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with running_app() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        record_script_runs(context)
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        page.goto(f"{url}/inside")
+        page.get_by_text("Every model on this input").wait_for()
+        wait_until_idle(page)
+        box = page.get_by_label("Test image")
+        for number, index in enumerate(indices):
+            script_runs_ms(page)  # forget the runs before this one
+            box.fill(str(index))
+            box.press("Enter")
+            page.get_by_text(f"test image #{index},", exact=False).first.wait_for()
+            wait_until_idle(page)
+            if number >= 3:  # after warm-up
+                times += script_runs_ms(page)
+        browser.close()
+    return statistics.median(times), float(np.percentile(times, 95))
+
+
 def correlation(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.corrcoef(first.ravel(), second.ravel())[0, 1])
 
@@ -112,6 +142,7 @@ def quality(explainer: Explainer, images: np.ndarray, labels: np.ndarray) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inputs", type=int, default=50, help="MNIST test images, and as many pen-drawn digits")
+    parser.add_argument("--browser", action="store_true", help="also time the real server from Chromium")
     args = parser.parse_args()
 
     paths = Paths()
@@ -139,6 +170,9 @@ def main() -> None:
             print(f"{name:<34}{kind:<12}{median:>10.1f}{p95:>9.1f}")
     median, p95 = page_runs(indices)
     print(f"{'the whole page (AppTest run)':<34}{'MNIST test':<12}{median:>10.1f}{p95:>9.1f}")
+    if args.browser:
+        median, p95 = browser_runs(indices)
+        print(f"{'the whole page (server, Chromium)':<34}{'MNIST test':<12}{median:>10.1f}{p95:>9.1f}")
     quality(cnn, to_unit_range(mnist.x_test[indices]), mnist.y_test[indices])
 
 

@@ -64,6 +64,17 @@ def test_each_digit_of_a_number_can_be_looked_at(canvas, mnist, pen_digits):  # 
     assert verdict(test).startswith(f"Read as **{read[2]}**")
 
 
+def test_the_map_against_any_other_digit(mnist):
+    test = app("inside")
+    [against] = [group for group in test.get("button_group") if group.proto.label == "Against"]
+    runner_up = int(verdict(test).split("then ")[1][0])
+    assert against.value == runner_up and captions(test)[2] == f"towards {runner_up}"
+    other = next(digit for digit in (1, 3) if digit != runner_up)  # test image #0 is a 7
+    against.set_value(other).run()
+    assert captions(test)[2:4] == [f"towards {other}", f"7 rather than {other}"]
+    assert f"rather than a {other}" in test.caption[0].value
+
+
 def test_a_photo_is_carried_over(mnist, pen_digits):
     digits = pen_digits[200:203]
     photo, _ = write_on_paper(digits, np.random.default_rng(8))

@@ -143,22 +143,26 @@ def explainer_for(model_dir: Path) -> Explainer:
 
 
 def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) -> None:
-    """The input, and the saliency maps of the digit read, of the runner-up, and of the one against the other."""
+    """The input, and the saliency maps of the digit read, of another (the runner-up, unless the visitor picks
+    one), and of the one against the other."""
     best, second = (int(digit) for digit in np.argsort(-probabilities)[:2])
-    maps = explainer.saliency(subject.image, [best, second])
-    maps = np.concatenate([maps, maps[:1] - maps[1:]])
-    scale = heatmaps.robust_scale(maps)
     verdict = f"Read as **{best}** ({probabilities[best]:.0%}), then {second} ({probabilities[second]:.0%})"
     if subject.label is not None:
         verdict += f": right, it is labelled {subject.label}." if best == subject.label else f": **wrong**, it is labelled {subject.label}."
     st.markdown(verdict)
+    # No key: another digit read, or another runner-up, makes it a new control that starts at the runner-up.
+    other = st.pills("Against", [digit for digit in range(10) if digit != best], default=second)
+    other = second if other is None else int(other)
+    maps = explainer.saliency(subject.image, [best, other])
+    maps = np.concatenate([maps, maps[:1] - maps[1:]])
+    scale = heatmaps.robust_scale(maps)
     pictures = [heatmaps.input_picture(subject.image, SALIENCY_SIZE)]
     pictures += [heatmaps.saliency_picture(subject.image, attribution, scale, SALIENCY_SIZE) for attribution in maps]
-    st.image(pictures, caption=[subject.caption, f"towards {best}", f"towards {second}", f"{best} rather than {second}"],
+    st.image(pictures, caption=[subject.caption, f"towards {best}", f"towards {other}", f"{best} rather than {other}"],
              width=SALIENCY_SIZE, output_format="PNG")
     st.caption(f"Red ink pushes the model towards the digit named under the map, blue ink away from it; the brighter, "
-               f"the more. In the last map red is what makes it {a_digit(best)} rather than {a_digit(second)}, blue what "
-               f"looks like {a_digit(second)}. (Integrated gradients: only ink can count, so a missing stroke shows only "
+               f"the more. In the last map red is what makes it {a_digit(best)} rather than {a_digit(other)}, blue what "
+               f"looks like {a_digit(other)}. (Integrated gradients: only ink can count, so a missing stroke shows only "
                "in the ink around it.)")
 
 

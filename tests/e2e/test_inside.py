@@ -78,7 +78,7 @@ def wait_for_inside(page, timeout_s: float = 60) -> None:
 
 def look_at(page) -> str:
     """The option the "Look at" control has chosen."""
-    chosen = page.get_by_test_id("stButtonGroup").get_by_role("radio", checked=True)
+    chosen = page.get_by_role("radiogroup", name="Look at").get_by_role("radio", checked=True)
     assert chosen.count() == 1, chosen.all_inner_texts()
     return chosen.inner_text().strip()
 
@@ -147,7 +147,7 @@ def test_from_a_drawing_the_page_explains_that_drawing(browser, server_url, test
     assert [name for _, name in in_reading_order] == LAYERS, layers
 
     # The drawing in grey, the maps in red and blue over its ink: integrated gradients from a black input
-    # give nothing where there is no ink (the JPEG the picture travels as smears colour a few pixels).
+    # give nothing where there is no ink (the smoothing spreads colour a pixel or so).
     drawing = decoded(page, "your drawing")
     assert np.abs(drawing - drawing.mean(axis=2, keepdims=True)).max() < 40, "the drawing is not grey"
     ink = cv2.dilate((drawing.max(axis=2) > 40).astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
@@ -158,6 +158,13 @@ def test_from_a_drawing_the_page_explains_that_drawing(browser, server_url, test
         assert (red | blue)[~ink].sum() <= 0.02 * (red | blue).sum(), f"{caption!r} is coloured away from the ink"
     red, _ = coloured(decoded(page, f"towards {best}"))
     assert red.sum() > 0.01 * red.size, "nothing pushes towards the digit read"
+
+    # Against another digit than the runner-up: the maps of that digit.
+    other = next(digit for digit in range(10) if digit not in (best, second))
+    page.get_by_role("radiogroup", name="Against").get_by_role("radio", name=str(other), exact=True).click()
+    page.get_by_text(f"{best} rather than {other}", exact=True).wait_for()
+    wait_for_inside(page)
+    assert [picture["caption"] for picture in page.evaluate(PICTURES)][2:4] == [f"towards {other}", f"{best} rather than {other}"]
     page.context.close()
 
 

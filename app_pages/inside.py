@@ -3,7 +3,7 @@ visitor's drawing or photo, any MNIST test image, or a mistake picked on the Eva
 
 import streamlit as st
 
-from ui.common import active_model, room_width_ui
+from ui.common import active_model
 from ui.inside import (arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui,
                        usable_versions, version_choice_ui, why_ui)
 
@@ -15,7 +15,6 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     version = version_choice_ui(available, active_id)
     source = source_choice_ui()
 subject = subject_ui(source, version)
-page_width = room_width_ui(key="inside_room", fallback=1000)
 explainer = explainer_for(version.path)
 probabilities = explainer.probabilities(subject.image)
 
@@ -23,7 +22,7 @@ st.subheader("Why this answer")
 why_ui(explainer, subject, probabilities)
 
 st.subheader("What each layer sees")
-layers_ui(explainer, subject, page_width)
+layers_ui(explainer, subject)
 
 st.subheader("Every model on this input")
 every_model_ui(subject.image, available, active_id)

@@ -23,6 +23,11 @@ def captions(test: AppTest) -> list[str]:
     return [caption for image in test.get("image") for caption in image.captions]
 
 
+def layer_captions(test: AppTest) -> list[str]:
+    """The captions under the feature maps' grids."""
+    return [caption.value for caption in test.caption if caption.value.startswith("Block")]
+
+
 def verdict(test: AppTest) -> str:
     return next(m.value for m in test.markdown if m.value.startswith("Read as"))
 
@@ -43,8 +48,8 @@ def test_a_drawing_is_carried_over_and_explained(canvas, mnist, pen_digits):  # 
     assert verdict(test).startswith("Read as **7**")
     shown = captions(test)
     assert shown[:2] == ["your drawing", "towards 7"] and shown[3].startswith("7 rather than")
-    assert [c.split(":")[0] for c in shown if c.startswith("Block")] == FEATURE_MAPS
-    assert "Block 1, convolution 1: 32 maps of 26x26, strongest first" in shown
+    assert [c.split(":")[0] for c in layer_captions(test)] == FEATURE_MAPS
+    assert "Block 1, convolution 1: 32 maps of 26x26, strongest first" in layer_captions(test)
     assert any("first convolution's filters" in m.value for m in test.markdown)
     every_model = json.loads(test.get("plotly_chart")[0].proto.spec)["data"][0]
     assert every_model["y"][:2] == ["mnist-cnn (active) → 7 ", "mnist-dense → 7 "] or every_model["y"][0] == "mnist-cnn (active) → 7 "
@@ -130,7 +135,7 @@ def test_a_link_to_a_test_image_that_is_not_there_says_so(mnist, index):
 def test_the_dense_baseline_shows_its_templates(mnist):
     test = inside(app(), model="mnist-dense")
     assert test.selectbox(key="inside_model").value == "mnist-dense"
-    assert not any(c.startswith("Block") for c in captions(test))
+    assert not layer_captions(test)
     assert captions(test)[-10:] == [str(digit) for digit in range(10)]
     assert any("no convolutions" in c.value for c in test.caption)
     test.segmented_control(key="inside_templates").set_value("For any input").run()

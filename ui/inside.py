@@ -27,6 +27,9 @@ DRAWING, PHOTO, MNIST = "Your drawing", "Your photo", "An MNIST test image"
 HANDED_OVER = {DRAWING: "inside_drawing", PHOTO: "inside_photo"}  # session keys of what Draw and Upload read
 FROM = {"drawing": DRAWING, "photo": PHOTO}  # the link's ?from=...
 SALIENCY_SIZE = 168  # pixels per map: four in a row on a laptop, two on a phone
+GRID_WIDTH = 440  # a grid of feature maps, at most: two side by side in a laptop's page (1366 pixels wide)
+FILTERS_WIDTH = 640  # the first layer's filters, 16 to a row
+TEMPLATE_SIZE = 112  # each of the dense network's templates: five in a row on a laptop, three on a phone
 TEST_IMAGES = 10_000
 EMPTY_CELL = "#3A3D4A"  # a probability of 0 in the every-model chart: a grey that shows on a dark or light page
 
@@ -171,41 +174,41 @@ def a_digit(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
-def layers_ui(explainer: Explainer, subject: Subject, page_width: int) -> None:
+def layers_ui(explainer: Explainer, subject: Subject) -> None:
     """Every convolution's feature maps and the first layer's filters; for a dense network, its templates."""
     if not explainer.has_convolutions:
-        _templates_ui(explainer, subject, page_width)
+        _templates_ui(explainer, subject)
         return
     layer_maps = explainer.feature_maps(subject.image)
-    wide = page_width >= 900  # a block's convolutions side by side; on a phone, one under the other
-    width = min((page_width - 16) // 2 if wide else page_width, 560)  # Streamlit's small gap between columns: 16 px
     for block in sorted({layer.block for layer in layer_maps}):
         in_block = [layer for layer in layer_maps if layer.block == block]
-        places = st.columns(len(in_block), gap="small") if wide else [st.container() for _ in in_block]
-        for place, layer in zip(places, in_block):
+        # Side by side on a laptop; Streamlit stacks the columns, in order, on a phone, where the browser
+        # shrinks a grid to the screen's width. (The page does not measure its width: the rerun that would
+        # cost can cut the first run short while the browser fetches its pictures, which then fail to load.)
+        for place, layer in zip(st.columns(len(in_block), gap="small"), in_block):
             channels, height, map_width = layer.maps.shape
             blank = f"; {layer.blank} blank for this input" if layer.blank else ""
-            # Four rows of maps on a wide screen (64 small maps in eight columns would be as tall as wide).
-            grid = heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, channels // 4) if wide else 8, width=width)
-            place.image(grid, caption=f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}",
-                        width=grid.shape[1], output_format="PNG")
+            # Four rows (64 small maps in eight columns would be as tall as wide).
+            grid = heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, channels // 4), width=GRID_WIDTH)
+            # At its own width, or the screen's if less: an image's caption would stretch it to the caption's width.
+            place.image(grid, output_format="PNG")
+            place.caption(f"{layer.name}: {channels} maps of {height}x{map_width}, strongest first{blank}")
     st.caption("Bright is a strong response (one scale per layer). The first block's maps answer strokes and edges; "
                "the second block's, smaller, answer parts of digits (a loop, a corner), each over a wider area.")
     st.markdown("**The first convolution's filters**, in the order of its maps above")
     filters = explainer.first_filters()[layer_maps[0].order]
-    filter_grid = heatmaps.signed_grid(filters, columns=16, width=min(page_width - 20, 640))
-    st.image(filter_grid, width=filter_grid.shape[1], output_format="PNG")
+    filter_grid = heatmaps.signed_grid(filters, columns=16, width=FILTERS_WIDTH)
+    st.image(filter_grid, output_format="PNG")
     st.caption("Each 3x3 filter is slid over the input: its map is bright where the ink matches its red squares "
                "and not its blue ones.")
 
 
-def _templates_ui(explainer: Explainer, subject: Subject, page_width: int) -> None:
+def _templates_ui(explainer: Explainer, subject: Subject) -> None:
     remembered("inside_templates", "For this input")
     which = st.segmented_control("Weights", ["For this input", "For any input"], key="inside_templates") or "For this input"
     templates = explainer.templates(subject.image if which == "For this input" else None)
-    size = 112 if page_width >= 600 else 76
-    st.image([heatmaps.signed_grid(template[None], columns=1, width=size) for template in templates],
-             caption=[str(digit) for digit in range(10)], width=size + 4, output_format="PNG")
+    st.image([heatmaps.signed_grid(template[None], columns=1, width=TEMPLATE_SIZE) for template in templates],
+             caption=[str(digit) for digit in range(10)], width=TEMPLATE_SIZE + 4, output_format="PNG")
     if which == "For this input":
         st.caption("This network has no convolutions: once it is known which of its hidden units the input turns on, "
                    "each digit's score is the input's pixels times its template (red adds, blue takes away), plus a constant.")

@@ -24,10 +24,13 @@ VERDICT = re.compile(r"Read as (\d) \((\d+)%\), then (\d) \((\d+)%\)")
 
 # Streamlit scrolls its main section, not the document: the document is never taller than the window.
 PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-# Every picture of every st.image on the page: its caption, whether it decoded, its size and place.
+# Every picture of every st.image on the page: its caption (its own, or the st.caption right under it, as the
+# feature maps have), whether it decoded, its size and place.
 PICTURES = """() => [...document.querySelectorAll('[data-testid="stImageContainer"]')].map(container => {
   const image = container.querySelector('img');
-  const caption = container.querySelector('[data-testid="stImageCaption"]');
+  const below = container.closest('[data-testid="stElementContainer"]')?.nextElementSibling;
+  const caption = container.querySelector('[data-testid="stImageCaption"]')
+    || below?.querySelector('[data-testid="stCaptionContainer"]');
   const box = image.getBoundingClientRect();
   return {caption: caption ? caption.innerText.trim() : "", complete: image.complete, natural_width: image.naturalWidth,
           top: box.top, left: box.left, right: box.right};

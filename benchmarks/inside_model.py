@@ -68,7 +68,7 @@ def pictures(explainer: Explainer, image: np.ndarray) -> None:
     scale = heatmaps.robust_scale(maps)
     shown = [heatmaps.input_picture(image, 168)] + [heatmaps.saliency_picture(image, m, scale, 168) for m in maps]
     layers = explainer.feature_maps(image)
-    shown += [heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, len(layer.maps) // 4), width=460) for layer in layers]
+    shown += [heatmaps.feature_grid(layer.maps, layer.order, columns=max(8, len(layer.maps) // 4), width=440) for layer in layers]
     shown.append(heatmaps.signed_grid(explainer.first_filters()[layers[0].order], columns=16, width=640))
     for picture in shown:
         Image.fromarray(picture).save(io.BytesIO(), format="PNG")

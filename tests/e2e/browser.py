@@ -85,6 +85,30 @@ def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(STATUS_IDLE, timeout=timeout_ms)
 
 
+# Streamlit scrolls its main section, not the document: the document is never taller than the window.
+PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+
+
+def whole_page_screenshot(page, path) -> None:
+    """The whole page: the window made as tall as Streamlit's scrolling main section, then put back."""
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": viewport["width"], "height": page.evaluate(PAGE_HEIGHT)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=path)
+    page.set_viewport_size(viewport)
+
+
+def drawn_and_read(page, server_url: str, strokes) -> str:
+    """Open the Draw page, draw ``strokes`` with the mouse, and return the digit the page says it read."""
+    page.goto(server_url)
+    page.get_by_text("Draw a digit on the black square").wait_for()
+    wait_until_idle(page)
+    draw_digit(page, strokes)
+    page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
+    wait_until_idle(page)
+    return metric_value(page, "Prediction")
+
+
 def metric_value(page, label: str) -> str | None:
     """The value of the st.metric with this label, or None when there is none."""
     metric = page.locator('[data-testid="stMetric"]', has_text=label)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from browser import wait_until_idle
+from browser import PAGE_HEIGHT, wait_until_idle, whole_page_screenshot
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -18,8 +18,6 @@ PAGES = {
     "evaluation": ("The mistakes, most confident first", 4_000),
 }
 
-# Streamlit scrolls its main section, not the document: the document is never taller than the window.
-PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
 # For each grid of images (one st.image of many pictures): how many sit in its first row, and the captions
 # that take more than one line or overflow their image.
 GRIDS = """() => [...document.querySelectorAll('[data-testid="stImage"]')]
@@ -44,20 +42,11 @@ def open_page(browser, server_url, path: str, viewport: dict):
     return page
 
 
-def screenshot(page, path) -> None:
-    """The whole page: the window made as tall as Streamlit's scrolling main section, then put back."""
-    viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": page.evaluate(PAGE_HEIGHT)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=path)
-    page.set_viewport_size(viewport)
-
-
 @pytest.mark.parametrize("path", list(PAGES))
 def test_on_a_phone_the_grids_wrap_and_the_page_stays_short(browser, server_url, path, screenshots):
     page = open_page(browser, server_url, path, PHONE)
     height = page.evaluate(PAGE_HEIGHT)
-    screenshot(page, screenshots / f"{path}-phone.png")
+    whole_page_screenshot(page, screenshots / f"{path}-phone.png")
     grids = page.evaluate(GRIDS)
     assert grids, "no grid of images on the page"
     for grid in grids:
@@ -70,7 +59,7 @@ def test_on_a_phone_the_grids_wrap_and_the_page_stays_short(browser, server_url,
 @pytest.mark.parametrize("path", list(PAGES))
 def test_on_a_laptop_captions_stay_on_one_line(browser, server_url, path, screenshots):
     page = open_page(browser, server_url, path, LAPTOP)
-    screenshot(page, screenshots / f"{path}-laptop.png")
+    whole_page_screenshot(page, screenshots / f"{path}-laptop.png")
     grids = page.evaluate(GRIDS)
     assert grids and all(grid["broken"] == [] and grid["first_row"] >= 8 for grid in grids), grids
     page.context.close()

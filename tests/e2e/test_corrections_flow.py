@@ -3,18 +3,12 @@ Corrections page and accept it."""
 
 from __future__ import annotations
 
-from browser import draw_digit, metric_value, wait_until_idle
+from browser import drawn_and_read, metric_value, wait_until_idle
 
 
 def test_draw_correct_review_and_accept(page, server_url, test_writers, screenshots):
     four = next(d for d in test_writers if d.label == 4 and len(d.strokes) == 1)
-    page.goto(server_url)
-    page.get_by_text("Draw a digit on the black square").wait_for()
-    wait_until_idle(page)
-    draw_digit(page, four.strokes)
-    page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
-    wait_until_idle(page)
-    read = metric_value(page, "Prediction")
+    read = drawn_and_read(page, server_url, four.strokes)
     said = "9" if read != "9" else "4"  # a digit other than the one read
     page.get_by_role("radiogroup", name="Wrong? It is:").get_by_role("radio", name=said, exact=True).click()
     page.get_by_text(f"Kept as a {said}").wait_for()

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from browser import draw_digit, metric_value, wait_until_idle
+from browser import drawn_and_read, wait_until_idle, whole_page_screenshot
 
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -22,8 +22,6 @@ LINK = "Why? Look inside the model"
 LAYERS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
 VERDICT = re.compile(r"Read as (\d) \((\d+)%\), then (\d) \((\d+)%\)")
 
-# Streamlit scrolls its main section, not the document: the document is never taller than the window.
-PAGE_HEIGHT = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
 # Every picture of every st.image on the page: its caption (its own, or the st.caption right under it, as the
 # feature maps have), whether it decoded, its size and place.
 PICTURES = """() => [...document.querySelectorAll('[data-testid="stImageContainer"]')].map(container => {
@@ -108,30 +106,15 @@ def coloured(picture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (red > 120) & (red > green + 60) & (red > blue + 60), (blue > 120) & (blue > red + 60)
 
 
-def screenshot(page, path) -> None:
-    """The whole page: the window made as tall as Streamlit's scrolling main section, then put back."""
-    viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": page.evaluate(PAGE_HEIGHT)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=path)
-    page.set_viewport_size(viewport)
-
-
 def test_from_a_drawing_the_page_explains_that_drawing(browser, server_url, test_writers, screenshots):
     two = next(d for d in test_writers if d.label == 2 and len(d.strokes) == 1)
     page = new_page(browser, LAPTOP)
-    page.goto(server_url)
-    page.get_by_text("Draw a digit on the black square").wait_for()
-    wait_until_idle(page)
-    draw_digit(page, two.strokes)
-    page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for()
-    wait_until_idle(page)
-    read = int(metric_value(page, "Prediction"))
+    read = int(drawn_and_read(page, server_url, two.strokes))
 
     page.get_by_role("link", name=LINK).click()
     page.wait_for_url("**/inside*")
     wait_for_inside(page)
-    screenshot(page, screenshots / "inside-from-drawing-laptop.png")
+    whole_page_screenshot(page, screenshots / "inside-from-drawing-laptop.png")
     assert look_at(page) == "Your drawing"
     assert page.locator('[data-testid="stMain"] :is([data-testid="stException"], [data-testid="stAlert"])').count() == 0
     best, second = verdict(page)
@@ -195,7 +178,7 @@ def test_on_a_phone_a_mistake_from_evaluation_opens_inside_and_fits(browser, ser
     assert shown == LAYERS, captions
 
     fit = page.evaluate(TOO_WIDE)
-    screenshot(page, screenshots / "inside-from-evaluation-phone.png")
+    whole_page_screenshot(page, screenshots / "inside-from-evaluation-phone.png")
     assert fit["document"] <= fit["window"] == PHONE["viewport"]["width"], fit
     assert fit["main"] <= fit["window"] and fit["wide"] == [], fit
     page.context.close()

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app.pendigits import write_on_paper
 from tests.apptest import app
-from tests.test_pages import canvas, canvas_image, drawn, png  # noqa: F401  (canvas: the fake canvas fixture)
+from tests.test_pages import canvas, canvas_image, drawn, photo_read  # noqa: F401  (canvas: the fake canvas fixture)
 
 FEATURE_MAPS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
 
@@ -81,11 +81,7 @@ def test_the_map_against_any_other_digit(mnist):
 
 
 def test_a_photo_is_carried_over(mnist, pen_digits):
-    digits = pen_digits[200:203]
-    photo, _ = write_on_paper(digits, np.random.default_rng(8))
-    test = app("upload")
-    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
-    test.run()
+    test = photo_read(pen_digits[200:203])
     assert test.get("page_link")[0].proto.query_string == "from=photo"
     read = test.main.metric[0].value
     test = inside(test, **{"from": "photo"})

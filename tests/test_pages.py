@@ -9,6 +9,7 @@ import types
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 from mnist_app.pendigits import draw_like_a_user, write_on_paper
 from tests.apptest import app
@@ -208,6 +209,14 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def photo_read(digits) -> AppTest:
+    """The Upload page after a paper photo of ``digits`` is uploaded, as "number.png"."""
+    photo, _ = write_on_paper(digits, np.random.default_rng(8))
+    test = app("upload")
+    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
+    return test.run()
+
+
 def test_upload_page_reads_a_photo_of_a_number(mnist, pen_digits):
     digits = pen_digits[200:204]
     photo, _ = write_on_paper(digits, np.random.default_rng(8))
@@ -246,11 +255,7 @@ def test_pictures_are_shown_no_taller_and_no_wider_than_the_page_allows(size, sh
 
 
 def test_the_uploaded_photo_and_its_reading_stay_after_another_page_until_removed(mnist, pen_digits):
-    digits = pen_digits[200:204]
-    photo, _ = write_on_paper(digits, np.random.default_rng(8))
-    test = app("upload")
-    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
-    test.run()
+    test = photo_read(pen_digits[200:204])
     number = test.main.metric[0].value
     test.switch_page("app_pages/dataset.py").run()
     test.switch_page("app_pages/upload.py").run()
@@ -322,11 +327,7 @@ def test_an_unreadable_corrections_database_is_one_line_and_the_page_works_on(ca
 
 
 def test_a_photo_digit_is_corrected_without_strokes(mnist, pen_digits):
-    digits = pen_digits[200:203]
-    photo, _ = write_on_paper(digits, np.random.default_rng(8))
-    test = app("upload")
-    test.get("file_uploader")[0].upload("number.png", png(photo), "image/png")
-    test.run()
+    test = photo_read(pen_digits[200:203])
     [first] = [p for p in test.get("button_group") if p.proto.label.startswith("The 1st digit")]
     first.set_value(4).run()
     [kept] = corrections_store().list()

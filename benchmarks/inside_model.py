@@ -63,8 +63,7 @@ def top_two(explainer: Explainer, image: np.ndarray) -> list[int]:
 
 def pictures(explainer: Explainer, image: np.ndarray) -> None:
     """The page's pictures for one input, made and encoded as PNG."""
-    maps = explainer.saliency(image, top_two(explainer, image))
-    maps = np.concatenate([maps, maps[:1] - maps[1:]])
+    maps = explainer.contrast(image, *top_two(explainer, image))
     scale = heatmaps.robust_scale(maps)
     shown = [heatmaps.input_picture(image, 168)] + [heatmaps.saliency_picture(image, m, scale, 168) for m in maps]
     layers = explainer.feature_maps(image)

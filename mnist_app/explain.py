@@ -105,6 +105,11 @@ class Explainer:
             return maps
         return np.stack([cv2.GaussianBlur(map_, (0, 0), smoothing, borderType=cv2.BORDER_CONSTANT) for map_ in maps])
 
+    def contrast(self, image: np.ndarray, digit: int, other: int) -> np.ndarray:
+        """(3, 28, 28) float32: the maps of ``digit``, of ``other``, and of ``digit`` rather than ``other``."""
+        maps = self.saliency(image, [digit, other])
+        return np.concatenate([maps, maps[:1] - maps[1:]])
+
     def _integrated_gradients(self, image: tf.Tensor, digits: tf.Tensor) -> tf.Tensor:
         # The midpoints of STEPS equal steps from black (0) to the image: (steps, 28, 28), one forward pass,
         # then the gradient of each digit's score at every point.

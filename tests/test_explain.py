@@ -108,6 +108,7 @@ def test_the_map_of_one_digit_against_another_is_their_difference(cnn, digits):
     image = digits[0][0]
     seven, one = cnn.saliency(image, [7, 1])
     assert (seven.sum() > 0) and (seven - one).sum() > 0  # the labelled 7 speaks for 7, more than for 1
+    np.testing.assert_allclose(cnn.contrast(image, 7, 1), [seven, one, seven - one], atol=1e-6)
 
 
 @pytest.mark.parametrize("digits_asked, message", [([], "non-empty"), ([10], "0 to 9"), ([-1, 3], "0 to 9")])

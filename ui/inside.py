@@ -156,8 +156,7 @@ def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) ->
     # No key: another digit read, or another runner-up, makes it a new control that starts at the runner-up.
     other = st.pills("Against", [digit for digit in range(10) if digit != best], default=second)
     other = second if other is None else int(other)
-    maps = explainer.saliency(subject.image, [best, other])
-    maps = np.concatenate([maps, maps[:1] - maps[1:]])
+    maps = explainer.contrast(subject.image, best, other)
     scale = heatmaps.robust_scale(maps)
     pictures = [heatmaps.input_picture(subject.image, SALIENCY_SIZE)]
     pictures += [heatmaps.saliency_picture(subject.image, attribution, scale, SALIENCY_SIZE) for attribution in maps]

@@ -154,3 +154,9 @@ def test_every_version_is_compared_and_one_that_cannot_be_loaded_is_named(mnist,
     assert [row.split(" ")[0] for row in figure["y"]] == ["mnist-cnn", "mnist-dense", "20200102-000000"]
     assert figure["text"][1] == figure["text"][2] and figure["y"][1].split(" ")[-2] == figure["y"][2].split(" ")[-2]  # same weights
     assert "Could not be loaded: 20200101-000000" in test.warning[0].value
+
+
+def test_a_link_from_a_photo_in_a_session_without_one_shows_mnist(mnist):
+    test = inside(app(), **{"from": "photo"})
+    assert not test.exception and test.segmented_control(key="inside_source").value == "An MNIST test image"
+    assert not test.run().exception and captions(test)[0].startswith("test image #0,")

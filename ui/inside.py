@@ -88,10 +88,9 @@ def arrival_ui() -> None:
 def source_choice_ui() -> str:
     """The chooser of what to look at: the visitor's drawing or photo (once there is one), or MNIST."""
     options = [source for source, key in HANDED_OVER.items() if st.session_state.get(key)] + [MNIST]
-    if st.session_state.get("inside_source") not in options:
-        st.session_state.pop("inside_source", None)
-        st.session_state.pop("remembered_inside_source", None)
     remembered("inside_source", options[0])
+    if st.session_state.inside_source not in options:  # a link's ?from=photo in a session without a photo
+        st.session_state.inside_source = options[0]
     return st.segmented_control("Look at", options, key="inside_source") or options[0]
 
 
@@ -136,8 +135,13 @@ def version_choice_ui(available: list[versions.Version], active_id: str) -> vers
     if st.session_state.inside_model not in by_id:  # deleted since, or a link's id that is not there
         st.session_state.inside_model = active_id
     chosen = st.selectbox("Model", sorted(by_id, key=lambda id_: id_ != active_id), key="inside_model", width=260,
-                          format_func=lambda id_: f"{id_} (active)" if id_ == active_id else id_)
+                          format_func=lambda id_: version_name(id_, active_id))
     return by_id[chosen]
+
+
+def version_name(version_id: str, active_id: str) -> str:
+    """A version as the page names it: "mnist-cnn (active)", "mnist-dense"."""
+    return f"{version_id} (active)" if version_id == active_id else version_id
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=16)
@@ -224,8 +228,7 @@ def every_model_ui(image: np.ndarray, available: list[versions.Version], active_
             rows.append((version.id, explainer_for(version.path).probabilities(image)))
         except Exception as error:  # noqa: BLE001  (one unreadable model must not hide the others)
             problems.append(f"{version.id} ({type(error).__name__})")
-    names = [f"{id_} (active)" if id_ == active_id else id_ for id_, _ in rows]
-    names = [f"{name} → {p.argmax()} " for name, (_, p) in zip(names, rows)]
+    names = [f"{version_name(id_, active_id)} → {p.argmax()} " for id_, p in rows]
     values = np.array([p for _, p in rows])
     figure = go.Figure(go.Heatmap(
         z=values, x=[str(digit) for digit in range(10)], y=names, colorscale=[[0, EMPTY_CELL], [1, ACCENT]], zmin=0, zmax=1,

@@ -122,6 +122,8 @@ def test_draw_page_reads_a_drawing(canvas, mnist, pen_digits):
     prediction = test.main.metric[0]
     assert prediction.label == "Prediction" and prediction.value == "7"
     assert len(test.get("plotly_chart")) == 1 and len(test.get("image")) == 1
+    [model_input] = test.get("image")[0].proto.imgs
+    assert model_input.url.endswith(".png"), model_input.url  # sharp pixels: not JPEG, which blurs them
 
 
 def test_draw_page_says_plainly_when_it_is_no_digit(canvas, mnist):
@@ -285,13 +287,13 @@ def test_a_wrong_drawing_is_corrected_with_its_strokes_and_the_correction_can_be
     test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     assert not corrections_store().list()  # nothing is kept unless the visitor presses a digit
     [pills] = [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"]
-    pills.set_value(1).run()  # "it is a 1"
+    pills.set_value(8).run()  # "it is an 8"
     [kept] = corrections_store().list()
-    assert kept.label == 1 and kept.predicted == 7 and kept.source == "canvas" and kept.model_version == "mnist-cnn"
+    assert kept.label == 8 and kept.predicted == 7 and kept.source == "canvas" and kept.model_version == "mnist-cnn"
     assert kept.model_input.shape == (28, 28) and kept.crop is not None and kept.session
     [stroke] = kept.strokes  # the pen's path, in canvas pixels, to be drawn again by a retrain
     assert stroke.shape == (2, 2) and 0 <= stroke.min() and stroke.max() <= 280
-    assert any("Kept as a **1**" in c.value for c in test.caption)
+    assert any("Kept as an **8**" in c.value for c in test.caption)
     [undo] = [b for b in test.button if b.key and re.fullmatch(r"draw_[0-9a-f]{8}_0_undo", b.key)]  # not the canvas's Undo
     undo.click().run()
     assert not corrections_store().list() and any(p.proto.label == "Wrong? It is:" for p in test.get("button_group"))

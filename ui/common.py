@@ -116,7 +116,9 @@ def remembered(key: str, default) -> None:
 
 def pixels_ui(image: np.ndarray, size: int = 168, caption: str | None = None) -> None:
     """A small image (28x28 floats in [0, 1] or uint8) shown large with sharp pixels."""
-    st.image(_pixels_image(image, size), caption=caption)
+    # As PNG: Streamlit would send a grey picture as JPEG, which blurs the pixels' edges (by up to 16 grey
+    # levels, for a file five times larger).
+    st.image(_pixels_image(image, size), caption=caption, output_format="PNG")
 
 
 def _pixels_image(image: np.ndarray, size: int, margin: int = 0) -> Image.Image:
@@ -192,6 +194,12 @@ def ordinal(number: int) -> str:
     """1 -> "1st", 2 -> "2nd", 11 -> "11th"."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
+
+
+def a_digit(digit: int, bold: bool = False) -> str:
+    """7 -> "a 7", 8 -> "an 8"; in bold, "an **8**"."""
+    shown = f"**{digit}**" if bold else str(digit)
+    return f"an {shown}" if digit == 8 else f"a {shown}"
 
 
 def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = None) -> None:

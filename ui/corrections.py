@@ -17,6 +17,7 @@ import streamlit as st
 
 from mnist_app.config import Paths
 from mnist_app.corrections import CorrectionRefused, CorrectionsError, CorrectionStore
+from ui.common import a_digit
 
 _SESSION_KEY = "corrections_session"  # the random id of this browser session
 _STORED_KEY = "corrections_stored"  # {control key: (correction id, label)} of what this session stored
@@ -40,7 +41,7 @@ def correct_ui(key: str, digit, model_version: str, source: str, strokes: list[n
     if key in stored:
         correction_id, given = stored[key]
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.caption(f":material/check_circle: Kept as a **{given}**, to teach the next retrain. Thank you.")
+            st.caption(f":material/check_circle: Kept as {a_digit(given, bold=True)}, to teach the next retrain. Thank you.")
             if st.button("Undo", icon=":material/undo:", key=f"{key}_undo", type="tertiary"):
                 _undo(key, correction_id)
         return

@@ -20,7 +20,7 @@ from mnist_app.config import Paths
 from mnist_app.data import to_unit_range
 from mnist_app.evaluate import mistakes
 from mnist_app.explain import Explainer, load_explainer
-from ui.common import ACCENT, evaluation_of, mnist_split_ui, ordinal, remembered
+from ui.common import ACCENT, a_digit, evaluation_of, mnist_split_ui, ordinal, remembered
 
 PAGE = "app_pages/inside.py"
 DRAWING, PHOTO, MNIST = "Your drawing", "Your photo", "An MNIST test image"
@@ -170,11 +170,6 @@ def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) ->
                f"the more. In the last map red is what makes it {a_digit(best)} rather than {a_digit(other)}, blue what "
                f"looks like {a_digit(other)}. (Integrated gradients: only ink can count, so a missing stroke shows only "
                "in the ink around it.)")
-
-
-def a_digit(digit: int) -> str:
-    """ "a 7", "an 8"."""
-    return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
 def layers_ui(explainer: Explainer, subject: Subject) -> None:

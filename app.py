@@ -22,7 +22,8 @@ navigation = st.navigation(
 
 # Imported after the navigation is drawn: this loads TensorFlow, which takes seconds on a fresh server, and
 # the visitor sees the pages meanwhile.
-from ui.common import sidebar_ui  # noqa: E402
+from ui.common import pending_toast_ui, sidebar_ui  # noqa: E402
 
 sidebar_ui()
+pending_toast_ui()
 navigation.run()

@@ -102,6 +102,7 @@ def test_a_worse_run_is_offered_only_after_a_confirmation_to_the_session_that_wa
     watcher.button(key="training_activate_new").click().run()
     watcher.button(key="training_confirm_activate").click().run()
     assert active_id() == "20261201-101500"
+    assert [t.value for t in watcher.toast] == ["20261201-101500 is now the active model for every visitor."]
     watcher.run()
     assert watcher.info[-1].value == "The new model is active."
 

@@ -25,6 +25,7 @@ from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor
 ACCENT = "#FF4B4B"
 SHOWN_WIDTH = 1460  # Streamlit's widest picture (2 x 730 pixels); it shrinks wider ones to this width
 SHOWN_HEIGHT = 560  # pictures are shown at most this high: a portrait photo leaves room for what was read
+_TOAST_KEY = "toast_after_rerun"  # the message rerun_saying leaves for the next run
 
 # Streamlit clears Keras's session after every script run; for this app that costs a quarter of a second
 # per stroke and disturbs a retrain running in the background (see the function). Once per process.
@@ -98,6 +99,20 @@ def sidebar_ui() -> None:
         st.caption(f"Trained {card['created'][:10]} · {card['parameters']:,} parameters")
     if model.problem:
         st.warning(model.problem, icon=":material/warning:")
+
+
+def rerun_saying(message: str) -> None:
+    """Run the app again, as st.rerun does, and say ``message`` in a toast on the new run: a toast sent just
+    before st.rerun is gone when the new run ends (Streamlit issue #7740)."""
+    st.session_state[_TOAST_KEY] = message
+    st.rerun()
+
+
+def pending_toast_ui() -> None:
+    """The toast of rerun_saying, on the run after it; call it on every run."""
+    message = st.session_state.pop(_TOAST_KEY, None)
+    if message:
+        st.toast(message)
 
 
 def remembered(key: str, default) -> None:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from mnist_app import versions
 from mnist_app.config import Paths
-from ui.common import ActiveModel, active_model
+from ui.common import ActiveModel, active_model, rerun_saying
 from ui.model_card import local_time
 
 PENDING_KEY = "training_pending_activation"  # session_state: the version id whose confirmation dialog is open
@@ -149,5 +149,4 @@ def activate(version_id: str) -> None:
     except (OSError, ValueError) as error:
         st.error(f"Could not activate {version_id}: {error}", icon=":material/error:")
         return
-    st.toast(f"{version_id} is now the active model for every visitor.")
-    st.rerun()
+    rerun_saying(f"{version_id} is now the active model for every visitor.")

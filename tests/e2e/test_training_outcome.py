@@ -79,4 +79,5 @@ def test_a_worse_run_needs_a_confirmation_and_is_no_banner_for_others(browser, m
         dialog = other.get_by_role("dialog")
         dialog.get_by_role("button", name=f"Make {RUN} active").click()
         wait_for_active(paths, RUN)
+        other.get_by_text(f"{RUN} is now the active model for every visitor.").wait_for()  # said once it is done
         watcher.context.close(), other.context.close()

@@ -179,6 +179,13 @@ class CorrectionStore:
     def delete(self, ids: Iterable[int]) -> int:
         return self._update("DELETE FROM corrections WHERE id = ?", ids)
 
+    def export_counts(self, state: str = "accepted") -> tuple[int, int]:
+        """How many corrections ``export_npz`` would write as training and as held-out ones, without reading
+        their pictures."""
+        with self._connect() as db:
+            held_out = [is_held_out(row[0]) for row in db.execute("SELECT id FROM corrections WHERE state = ?", (state,))]
+        return len(held_out) - sum(held_out), sum(held_out)
+
     def export_npz(self, path: str | Path, state: str = "accepted") -> tuple[int, int]:
         """Write the corrections in ``state`` as an .npz in Keras's MNIST layout (x_train, y_train, x_test,
         y_test; uint8, (N, 28, 28) and (N,)), the held-out ones as the test part; returns both counts."""

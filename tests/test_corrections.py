@@ -292,6 +292,7 @@ def _every_method(store: CorrectionStore, tmp_path: Path):
         "accept": lambda: store.accept([1]),
         "relabel": lambda: store.relabel([1], 4),
         "delete": lambda: store.delete([1]),
+        "export_counts": store.export_counts,
         "export_npz": lambda: store.export_npz(tmp_path / "out.npz"),
     }
 
@@ -393,7 +394,7 @@ def test_export_is_keras_mnist_layout_with_the_held_out_ones_as_test(store, add,
     trained = [i for i in accepted if not is_held_out(i)]
     assert held_out and trained  # the ids above give both parts; if not, the test would prove little
     path = tmp_path / "accepted.npz"
-    assert store.export_npz(path) == (len(trained), len(held_out))
+    assert store.export_npz(path) == (len(trained), len(held_out)) == store.export_counts()
     with np.load(path, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     assert sorted(arrays) == ["x_test", "x_train", "y_test", "y_train"]
@@ -406,12 +407,12 @@ def test_export_is_keras_mnist_layout_with_the_held_out_ones_as_test(store, add,
     mnist = load_mnist(path)  # the app's own MNIST reader takes it
     np.testing.assert_array_equal(mnist.x_test, arrays["x_test"])
     # The new ones instead, when asked.
-    assert store.export_npz(tmp_path / "new.npz", state="new") == (
+    assert store.export_npz(tmp_path / "new.npz", state="new") == store.export_counts("new") == (
         sum(not is_held_out(i) for i in inputs if i not in accepted), sum(is_held_out(i) for i in inputs if i not in accepted))
 
 
 def test_an_empty_export_still_has_the_layout(store, tmp_path):
-    assert store.export_npz(tmp_path / "empty.npz") == (0, 0)
+    assert store.export_npz(tmp_path / "empty.npz") == (0, 0) == store.export_counts()
     with np.load(tmp_path / "empty.npz", allow_pickle=False) as archive:
         assert archive["x_train"].shape == (0, 28, 28) and archive["x_train"].dtype == np.uint8
         assert archive["y_test"].shape == (0,) and archive["y_test"].dtype == np.uint8

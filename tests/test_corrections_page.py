@@ -62,6 +62,31 @@ def test_the_table_filters_and_accepts(store):
     select(test, [0, 1]).run()
     test.button(key="corrections_accept").click().run()
     assert store.counts() == {"new": 1, "accepted": 2}
+    assert [t.value for t in test.toast] == ["2 accepted: the next retrain learns from them."]  # on the run after
+
+
+def test_once_the_rows_change_nothing_stays_selected(store):
+    # Rows are selected by number: the same numbers, after an action, would be other corrections.
+    for label in (1, 2, 3):
+        add(store, label)
+    test = app("corrections")  # the new ones
+    select(test, [0]).run()
+    test.button(key="corrections_accept").click().run()
+    assert not test.exception and len(test.get("dataframe")[0].value) == 2
+    assert test.button(key="corrections_accept").disabled
+    select(test, [0, 1]).run()
+    test.button(key="corrections_accept").click().run()  # the last new ones: none is left to show
+    assert not test.exception and store.counts() == {"new": 0, "accepted": 3}
+
+
+def test_rows_changed_by_someone_else_before_the_click_change_nothing(store):
+    first, second = add(store, 3), add(store, 4)
+    test = app("corrections")
+    select(test, [1]).run()  # the first correction
+    store.delete([second])  # another operator, meanwhile: row 1 is no longer there, row 0 is the first
+    test.button(key="corrections_accept").click().run()  # a click on a button that is now disabled
+    assert store.counts() == {"new": 1, "accepted": 0} and not test.exception
+    assert test.button(key="corrections_accept").disabled  # nothing is selected: the visitor selects again
 
 
 def test_relabel_and_delete(store):
@@ -70,7 +95,7 @@ def test_relabel_and_delete(store):
     select(test, [1]).run()  # newest first: the second row is the first correction
     test.selectbox(key="corrections_relabel_to").set_value(8)
     test.button(key="corrections_relabel").click().run()
-    assert [c.label for c in store.list()] == [4, 8]
+    assert [c.label for c in store.list()] == [4, 8] and [t.value for t in test.toast] == ["1 relabelled as 8."]
     select(test, [0]).run()
     test.button(key="corrections_delete").click().run()
     assert [c.id for c in store.list()] == [first]
@@ -82,3 +107,16 @@ def test_the_export_is_keras_mnist_layout(store):
     test = app("corrections")
     [button] = test.get("download_button")
     assert "Export the 12 accepted" in button.proto.label  # the file itself: tests/test_corrections.py
+    trained, held_out = store.export_counts()
+    assert f"the {trained} trained on" in button.proto.help and f"the {held_out} held out" in button.proto.help
+
+
+def test_the_export_is_made_only_when_asked_for(store, monkeypatch):
+    store.accept([add(store, 3)])
+
+    def too_soon(*args, **kwargs):
+        raise AssertionError("the export was made by a run of the page")
+
+    monkeypatch.setattr(CorrectionStore, "export_npz", too_soon)
+    test = app("corrections")
+    assert not test.exception and len(test.get("download_button")) == 1  # the browser test presses it

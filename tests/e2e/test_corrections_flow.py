@@ -3,6 +3,8 @@ Corrections page and accept it."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from browser import drawn_and_read, metric_value, wait_until_idle
 
 
@@ -31,3 +33,11 @@ def test_draw_correct_review_and_accept(page, server_url, test_writers, screensh
     wait_until_idle(page)
     page.get_by_text("accepted: the next retrain learns from them").wait_for()
     assert metric_value(page, "Accepted") == "1" and metric_value(page, "Waiting for review") == "0"
+
+    # The export is made when its button is pressed, not on every run of the page.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the 1 accepted").click()
+    assert download.value.suggested_filename == "corrections.npz"
+    with np.load(download.value.path(), allow_pickle=False) as archive:
+        labels = [*archive["y_train"], *archive["y_test"]]
+        assert labels == [int(said)] and archive[f"x_{'train' if len(archive['y_train']) else 'test'}"].shape == (1, 28, 28)

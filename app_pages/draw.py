@@ -85,7 +85,7 @@ with right:
         count = len(reading.digits)
         st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",
                   delta_color="off", delta_arrow="off")
-        digits_read_ui(image, reading)
+        digits_read_ui(image, reading, drawing=True)
         strokes = pen_strokes(drawn_strokes())
         correct_digits_ui(reading, image, "draw", model.version.id, "canvas", lambda box: strokes_in_box(strokes, box))
         offer_inside_ui("drawing", read_digits(reading))

@@ -203,6 +203,8 @@ def test_draw_page_number_mode(canvas, mnist, pen_digits):
     test.segmented_control(key="draw_mode").set_value("A number").run()
     drawn(test, 255 - photo)  # light ink on dark, as on the canvas
     assert test.main.metric[0].value == "".join(str(d.label) for d in pen_digits[100:103])
+    drawing = test.get("image")[0].proto.imgs[0]
+    assert drawing.url.endswith(".png"), drawing.url  # a drawing is sent exact; a photo as JPEG (below)
 
 
 def png(array: np.ndarray) -> bytes:
@@ -228,6 +230,8 @@ def test_upload_page_reads_a_photo_of_a_number(mnist, pen_digits):
     test.run()
     assert not test.exception
     assert test.main.metric[0].label == "Read" and test.main.metric[0].value == "".join(str(d.label) for d in digits)
+    photo = test.get("image")[0].proto.imgs[0]
+    assert photo.url.endswith(".jpg"), photo.url
 
 
 def test_upload_page_says_when_there_is_no_digit(mnist):

@@ -133,6 +133,7 @@ def test_a_retrain_started_through_one_is_live_and_stoppable_through_the_other(b
                          env={**os.environ, **servers["env"]}, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 1 and f"run {run_id} is training already" in cli.stderr, cli.stderr
     second.get_by_role("button", name="Stop").click()
+    second.get_by_text("Stopping after this batch; the best finished epoch will be saved.").wait_for()
     first.get_by_text(f"Training run {run_id}").last.wait_for()
     deadline = time.monotonic() + 240
     while versions.find_version(Paths(runs_dir=servers["runs"]), run_id).state in ("running",):

@@ -29,11 +29,7 @@ sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from browser import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, draw_digit, metric_value, record_script_runs, running_app, script_runs_ms, wait_until_idle,
-)
+from browser import draw_digit, metric_value, recording_page, script_runs_ms, wait_until_idle  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.pendigits import read_pendigits  # noqa: E402
 from mnist_app.recognize import load_predictor, recognize  # noqa: E402
@@ -53,12 +49,7 @@ def main() -> None:
 
     predictor = load_predictor(Paths().default_model_dir)
     right, latencies, reruns, wrong = 0, [], [], []
-    with running_app() as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        record_script_runs(context)
-        page = context.new_page()
-        page.set_default_timeout(60_000)
+    with recording_page({"width": 1400, "height": 1000}, timeout_ms=60_000) as (url, page):
         page.goto(url)
         page.get_by_text("Draw a digit on the black square").wait_for()
         for digit in chosen:
@@ -79,7 +70,6 @@ def main() -> None:
             page.get_by_text("Draw a digit on the black square").wait_for()
             wait_until_idle(page)  # the cleared canvas is a new one: let it mount before the next digit
             script_runs_ms(page)  # the Clear button's runs are not strokes
-        browser.close()
     print(f"{len(chosen)} digits of pendigits-orig.tes drawn with the mouse: {right / len(chosen):.1%} read right")
     print(f"mouse-up -> prediction on the page, {len(latencies)} one-stroke digits: "
           f"median {statistics.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms")

@@ -83,16 +83,10 @@ def page_runs(indices: list[int]) -> tuple[float, float]:
 
 def browser_runs(indices: list[int]) -> tuple[float, float]:
     sys.path.insert(0, str(PROJECT / "tests" / "e2e"))
-    from browser import CHROMIUM, CHROMIUM_ARGS, record_script_runs, running_app, script_runs_ms, wait_until_idle
-    from playwright.sync_api import sync_playwright
+    from browser import recording_page, script_runs_ms, wait_until_idle
 
     times = []
-    with running_app() as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
-        record_script_runs(context)
-        page = context.new_page()
-        page.set_default_timeout(90_000)
+    with recording_page({"width": 1366, "height": 768}, timeout_ms=90_000) as (url, page):
         page.goto(f"{url}/inside")
         page.get_by_text("Every model on this input").wait_for()
         wait_until_idle(page)
@@ -105,7 +99,6 @@ def browser_runs(indices: list[int]) -> tuple[float, float]:
             wait_until_idle(page)
             if number >= 3:  # after warm-up
                 times += script_runs_ms(page)
-        browser.close()
     return statistics.median(times), float(np.percentile(times, 95))
 
 

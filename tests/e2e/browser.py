@@ -208,9 +208,21 @@ _RECORD_FRAMES = """
 """
 
 
-def record_script_runs(context) -> None:
-    """Make every page of this browser context record its websocket frames (see ``script_runs_ms``)."""
-    context.add_init_script(_RECORD_FRAMES)
+@contextlib.contextmanager
+def recording_page(viewport: dict[str, int], timeout_ms: int) -> Iterator[tuple[str, object]]:
+    """`streamlit run app.py` (``running_app``) and a page of Debian's Chromium for it that records its
+    websocket frames (see ``script_runs_ms``): the benchmarks' way to time the real server. Yields the URL
+    and the page, not yet opened."""
+    from playwright.sync_api import sync_playwright
+
+    with running_app() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=viewport)
+        context.add_init_script(_RECORD_FRAMES)
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield url, page
+        browser.close()
 
 
 def script_runs_ms(page) -> list[float]:

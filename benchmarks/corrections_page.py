@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,6 +25,7 @@ sys.path.insert(0, str(PROJECT))
 import numpy as np  # noqa: E402
 
 from mnist_app.corrections import CorrectionStore  # noqa: E402
+from timing import timed  # noqa: E402
 
 
 def filled_store(path: Path, count: int) -> CorrectionStore:
@@ -38,15 +37,6 @@ def filled_store(path: Path, count: int) -> CorrectionStore:
            for i in range(count)]
     store.accept(ids[::2])
     return store
-
-
-def timed(function, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), float(np.percentile(times, 95))
 
 
 def main() -> None:
@@ -75,7 +65,7 @@ def main() -> None:
         print(f"{'':<44}{'median ms':>10}{'p95 ms':>9}")
         for name, function in (("page run after a row selection (AppTest)", select_a_row),
                                ("the export by itself (export_npz)", lambda: store.export_npz(Path(folder) / "out.npz"))):
-            median, p95 = timed(function, args.runs)
+            median, p95 = timed(lambda _: function(), range(args.runs), warm_up=0)
             print(f"{name:<44}{median:>10.1f}{p95:>9.1f}")
 
 

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -41,20 +39,9 @@ from mnist_app.explain import STEPS, Explainer, load_explainer  # noqa: E402
 from mnist_app.model import make_model  # noqa: E402
 from mnist_app.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
 from mnist_app.recognize import model_input  # noqa: E402
+from timing import median_p95, timed  # noqa: E402
 
 TEST_DIGITS = PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes"
-
-
-def timed(function, inputs) -> tuple[float, float]:
-    """Median and 95th percentile in milliseconds of ``function`` over ``inputs``, after three untimed calls."""
-    for image in inputs[:3]:
-        function(image)
-    times = []
-    for image in inputs:
-        started = time.perf_counter()
-        function(image)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), float(np.percentile(times, 95))
 
 
 def top_two(explainer: Explainer, image: np.ndarray) -> list[int]:
@@ -78,7 +65,7 @@ def page_runs(indices: list[int]) -> tuple[float, float]:
 
     test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=120).run()
     test.switch_page("app_pages/inside.py").run()
-    return timed(lambda index: test.number_input(key="inside_index").set_value(index).run(), indices)
+    return timed(lambda index: test.number_input(key="inside_index").set_value(index).run(), indices, warm_up=3)
 
 
 def browser_runs(indices: list[int]) -> tuple[float, float]:
@@ -99,7 +86,7 @@ def browser_runs(indices: list[int]) -> tuple[float, float]:
             wait_until_idle(page)
             if number >= 3:  # after warm-up
                 times += script_runs_ms(page)
-    return statistics.median(times), float(np.percentile(times, 95))
+    return median_p95(times)
 
 
 def correlation(first: np.ndarray, second: np.ndarray) -> float:
@@ -158,7 +145,7 @@ def main() -> None:
     }
     for name, function in parts.items():
         for kind, inputs in sets.items():
-            median, p95 = timed(function, inputs)
+            median, p95 = timed(function, inputs, warm_up=3)
             print(f"{name:<34}{kind:<12}{median:>10.1f}{p95:>9.1f}")
     median, p95 = page_runs(indices)
     print(f"{'the whole page (AppTest run)':<34}{'MNIST test':<12}{median:>10.1f}{p95:>9.1f}")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,18 +20,7 @@ import numpy as np  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.model import Predictor  # noqa: E402
 from mnist_app.store import load_model_dir  # noqa: E402
-
-
-def measure(function, calls: int) -> tuple[float, float]:
-    """Median and 95th percentile in milliseconds of ``calls`` timed calls, after 5 untimed ones."""
-    for _ in range(5):
-        function()
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), float(np.percentile(times, 95))
+from timing import timed  # noqa: E402
 
 
 def main() -> None:
@@ -55,7 +42,7 @@ def main() -> None:
             "model.predict": lambda: model.predict(images, verbose=0),
         }
         for name, function in methods.items():
-            median, p95 = measure(function, args.calls)
+            median, p95 = timed(lambda _: function(), range(args.calls), warm_up=5)
             print(f"{name:<22}{batch:>6}{median:>11.2f}{p95:>9.2f}")
 
 

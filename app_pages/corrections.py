@@ -101,8 +101,8 @@ if accept or relabel or delete:
 
 
 def exported() -> bytes:
-    """The accepted corrections as an .npz, made when the button is pressed (for 2,000 it takes 0.6 s, too
-    long to spend on every run of the page)."""
+    """The accepted corrections as an .npz, made when the button is pressed (for 1,000 it takes 0.4 s,
+    benchmarks/corrections_page.py: too long to spend on every run of the page)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "corrections.npz"
         store.export_npz(path)

@@ -264,7 +264,7 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
     from mnist_app.images import ImageError, read_picture
-    from mnist_app.recognize import load_predictor, recognize_many
+    from mnist_app.recognize import load_predictor
 
     predictor = load_predictor(_model_dir(args))
     failed = False
@@ -276,11 +276,28 @@ def run_predict(args: argparse.Namespace, argv: list[str]) -> int:
                 images[path] = read_picture(path)  # at the resolution reading needs; boxes come in the file's pixels
             except ImageError as error:
                 errors[path] = str(error)
-        readings = dict(zip(images, recognize_many(list(images.values()), predictor, single=args.single)))
+        readings = _read_each(images, predictor, args.single, errors)
         for path in paths:
             failed |= path in errors
             _print_reading(path, readings.get(path), errors.get(path), args.json)
     return 1 if failed else 0
+
+
+def _read_each(images: dict, predictor, single: bool, errors: dict[str, str]) -> dict:
+    """The readings of ``images`` (path -> Picture), read together. Should that fail, each is read alone, and
+    one that still fails gets its error in ``errors``: every path gets its line, whatever one image does."""
+    from mnist_app.recognize import recognize_many
+
+    try:
+        return dict(zip(images, recognize_many(list(images.values()), predictor, single=single)))
+    except Exception:  # noqa: BLE001  (one bad image must not cost the others their answers)
+        readings = {}
+        for path, image in images.items():
+            try:
+                readings[path] = recognize_many([image], predictor, single=single)[0]
+            except Exception as error:  # noqa: BLE001
+                errors[path] = f"could not be read ({type(error).__name__}: {error})"
+        return readings
 
 
 PREDICT_CHUNK = 16  # files decoded and held in memory at once (each at most resolution.ANALYSIS_MAX_PIXELS)
@@ -325,10 +342,7 @@ def _print_reading(path: str, reading, error: str | None, as_json: bool) -> None
     if as_json:
         record = {"path": path, "text": "", "digits": [], "not_digits": []}
         if reading is not None:
-            record.update(text=reading.text, digits=[d.as_dict() for d in reading.digits],
-                          not_digits=[{"box": list(d.box), "confidence": round(d.confidence, 4)} for d in reading.not_digits])
-            if reading.number is not None:  # --single, and the ink looks like several digits
-                record["number"] = reading.number.text
+            record.update(reading.as_dict())
         if error is not None:
             record["error"] = error
         print(json.dumps(record), flush=True)

@@ -53,8 +53,9 @@ class DigitReading:
         return self.confidence < NOT_A_DIGIT_BELOW
 
     def as_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 4), "uncertain": self.uncertain,
-                "box": list(self.box), "line": self.line}
+        """Plain JSON types only (int, float, bool, list): NumPy's scalars are not JSON serializable."""
+        return {"digit": int(self.digit), "confidence": round(float(self.confidence), 4), "uncertain": bool(self.uncertain),
+                "box": [int(value) for value in self.box], "line": int(self.line)}
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,16 @@ class Reading:
     def empty(self) -> bool:
         """No digit was read (there may still be ink that is no digit)."""
         return not self.digits
+
+    def as_dict(self) -> dict:
+        """The reading in plain JSON types: text, digits, not_digits (box and confidence) and, when the ink of
+        one-digit mode looks like a number, number (its text)."""
+        record = {"text": self.text, "digits": [digit.as_dict() for digit in self.digits],
+                  "not_digits": [{key: value for key, value in mark.as_dict().items() if key in ("box", "confidence")}
+                                 for mark in self.not_digits]}
+        if self.number is not None:
+            record["number"] = self.number.text
+        return record
 
 
 @dataclass(frozen=True)
@@ -226,7 +237,7 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
         best = int(row.argmax())
         part = plan.segments[index]
         return DigitReading(best, float(row[best]), row, plan.original_box(part.box), plan.crops[index], plan.inputs[index],
-                            uncertain or float(row[best]) < UNCERTAIN_BELOW, part.line)
+                            bool(uncertain) or float(row[best]) < UNCERTAIN_BELOW, int(part.line))
 
     # A candidate scores as a digit with its reading's probability p or, under NOT_A_DIGIT_BELOW, as no
     # digit with NO_DIGIT_WEIGHT * (1 - p) if that is more: so a letter is not cut into pieces that each
@@ -244,7 +255,7 @@ def _read(plan: _Plan, rows: np.ndarray) -> Reading:
     number = _split(grouped, plan.ink.strength) if grouped else None
     looks_like_number = (
         number is not None and len(number.digits) >= 2 and not number.not_digits
-        and sum(np.log(d.confidence) for d in number.digits) > np.log(sure[0])
+        and bool(sum(np.log(d.confidence) for d in number.digits) > np.log(sure[0]))
     )
     whole = reading(0, uncertain=looks_like_number)
     hint = number if looks_like_number else None

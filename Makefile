@@ -5,9 +5,10 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist/mnist.npz)
 SHARED_PENDIGITS := $(abspath ../shared/data/pendigits/pendigits-orig.tra)
+SHARED_UJIPEN := $(abspath ../shared/data/ujipen/ujipen-digits.txt)
 
 # Quieter TensorFlow; the local MNIST copy and pen-drawn digits (for retraining as the shipped model was)
-# when MNIST_PATH and PENDIGITS_PATH are not set and the files are there.
+# when MNIST_PATH, PENDIGITS_PATH and UJIPEN_PATH are not set and the files are there.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 ifeq ($(MNIST_PATH),)
 ifneq ($(wildcard $(SHARED_MNIST)),)
@@ -17,6 +18,11 @@ endif
 ifeq ($(PENDIGITS_PATH),)
 ifneq ($(wildcard $(SHARED_PENDIGITS)),)
 export PENDIGITS_PATH := $(SHARED_PENDIGITS)
+endif
+endif
+ifeq ($(UJIPEN_PATH),)
+ifneq ($(wildcard $(SHARED_UJIPEN)),)
+export UJIPEN_PATH := $(SHARED_UJIPEN)
 endif
 endif
 

@@ -49,11 +49,12 @@ def main() -> None:
             print(f"batch {batch_size:>4}  augment {'on ' if augment else 'off'}  {rate:8.0f} images/s  "
                   f"(one epoch of 78,000 images: {78_000 / rate:5.1f} s)", flush=True)
     if args.pen:
+        from mnist_app.pen_sources import training_digits
         from mnist_app.pendigits import pen_training_set
 
         config = dataclasses.replace(TrainConfig(), pen_path=args.pen, pen_writers=PEN_TRAINING_WRITERS)
         started = time.perf_counter()
-        pen_images, _ = pen_training_set(config.pen_path, config.pen_renders, config.seed, set(config.pen_writers))
+        pen_images, _ = pen_training_set(training_digits(config), config.pen_renders, config.seed)
         print(f"pen training set: {len(pen_images)} images drawn in {time.perf_counter() - started:.1f} s")
 
 

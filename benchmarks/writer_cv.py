@@ -30,6 +30,7 @@ from mnist_app.calibrate import calibration  # noqa: E402
 from mnist_app.config import TrainConfig  # noqa: E402
 from mnist_app.data import load_mnist  # noqa: E402
 from mnist_app.model import Predictor  # noqa: E402
+from mnist_app.pen_sources import held_out_digits  # noqa: E402
 from mnist_app.pendigits import draw_like_a_user, read_pendigits, write_on_paper  # noqa: E402
 from mnist_app.recognize import recognize_many  # noqa: E402
 from mnist_app.train import train  # noqa: E402
@@ -84,7 +85,8 @@ def main() -> None:
             os.environ["RUNS_DIR"] = folder  # the fold's pen drawings are cached with it, then dropped
             result = train(config, Path(folder) / "model", data=data)
         # The temperature from the calibration group only: the measured group stays unseen.
-        fitted = calibration(Predictor(result.model), str(PEN_FILE), tuple(w for w in writers if w not in calibration_group))
+        calibration_config = dataclasses.replace(config, pen_writers=tuple(w for w in writers if w not in calibration_group))
+        fitted = calibration(Predictor(result.model), held_out_digits(calibration_config))
         predictor = Predictor(result.model, temperature=fitted["temperature"])
         row = measure(predictor, [d for d in everyone if d.writer in group], args.numbers, np.random.default_rng(index))
         row.update(group=f"{group[0]}-{group[-1]}", mnist=result.card["test"]["accuracy"], seconds=time.perf_counter() - started)

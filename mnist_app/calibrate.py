@@ -18,17 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-from mnist_app.pendigits import PenDigit, draw_like_a_user, read_pendigits, write_on_paper
+from mnist_app.pendigits import PenDigit, draw_like_a_user, write_on_paper
 from mnist_app.recognize import calibrated, model_input
 
 TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(6.0), 80))  # the grid searched, log-spaced
-
-
-def held_out_digits(pen_path: str | Path, trained_writers: tuple[int, ...] | None) -> list[PenDigit]:
-    """The digits of the writers of ``pen_path`` that are not among ``trained_writers``."""
-    if trained_writers is None:
-        return []
-    return [digit for digit in read_pendigits(pen_path) if digit.writer not in set(trained_writers)]
 
 
 def held_out_inputs(digits: list[PenDigit], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,13 +50,10 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> tuple[floa
     return float(TEMPERATURES[best]), nll(1.0), losses[best]
 
 
-def calibration(predict: Callable[[np.ndarray], np.ndarray], pen_path: str | Path | None,
-                trained_writers: tuple[int, ...] | None) -> dict | None:
-    """The card's "calibration" entry for a model (``predict``: inputs -> probabilities); None when there
-    are no held-out writers to fit it on (training on MNIST alone, or on every writer of the file)."""
-    if pen_path is None:
-        return None
-    digits = held_out_digits(pen_path, trained_writers)
+def calibration(predict: Callable[[np.ndarray], np.ndarray], digits: list[PenDigit]) -> dict | None:
+    """The card's "calibration" entry for a model (``predict``: inputs -> probabilities), fitted on the
+    pen-drawn ``digits`` of writers it did not learn from (pen_sources.held_out_digits); None when there are
+    none (training on MNIST alone, or on every writer)."""
     if not digits:
         return None
     inputs, labels = held_out_inputs(digits)
@@ -71,7 +61,8 @@ def calibration(predict: Callable[[np.ndarray], np.ndarray], pen_path: str | Pat
     temperature, before, after = fit_temperature(probabilities, labels)
     return {
         "temperature": round(temperature, 4),
-        "writers": sorted({digit.writer for digit in digits}),
+        "writers": sorted({digit.writer for digit in digits if digit.source == "pendigits"}),
+        "uji_writers": sorted({digit.writer for digit in digits if digit.source == "ujipen"}),
         "inputs": int(len(labels)),
         "nll_before": round(before, 4),
         "nll_after": round(after, 4),

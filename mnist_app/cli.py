@@ -25,6 +25,7 @@ from mnist_app.jobs import TrainerBusy
 
 DEFAULTS = TrainConfig()
 _PEN_FROM_ENV = ""  # what --pen without a file stands for: the pen-drawn digits Paths.from_env names
+_UJI_FROM_ENV = ""  # what --uji without a file stands for: UJIPEN_PATH's file
 _CORRECTIONS_FROM_ENV = ""  # what --corrections without a path stands for: Paths.from_env().corrections_file
 
 
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--convention-renders", type=_non_negative_int, default=DEFAULTS.convention_renders, help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
     train.add_argument("--non-digits", type=_non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
     train.add_argument("--pen-writers", type=_writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
+    train.add_argument("--uji", metavar="FILE", nargs="?", const=_UJI_FROM_ENV, default=None,
+                       help="also train on the pen-drawn digits of UJI Pen Characters' training writers (its digits-only copy or "
+                       "UCI's ujipenchars2.txt), drawn like users draw; --uji alone takes UJIPEN_PATH's file")
+    train.add_argument("--uji-writers", type=_writer_range, default=None, metavar="RANGES", help="only these of its training writers, e.g. 1-9,17-53 (default: all 40)")
     train.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images, for a quick run")
     train.add_argument("--corrections", metavar="PATH", nargs="?", const=_CORRECTIONS_FROM_ENV, default=None,
                        help="also learn from the accepted corrections users sent (the held-out share is only measured); "
@@ -107,11 +112,15 @@ def _non_negative_int(text: str) -> int:
 
 
 def _writer_range(text: str) -> tuple[int, ...]:
-    first, _, last = text.partition("-")
+    """Writer numbers from ranges and single numbers separated by commas: "1-24", "1-9,17-53", "3"."""
+    writers: list[int] = []
     try:
-        writers = tuple(range(int(first), int(last or first) + 1))
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            writers.extend(range(int(first), int(last or first) + 1))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a range of writer numbers like 1-24") from None
+    writers = tuple(sorted(set(writers)))
     if not writers:
         raise argparse.ArgumentTypeError(f"{text!r} names no writer")
     return writers
@@ -124,6 +133,7 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     # answered at once and in one line (TensorFlow prints start-up notes on stderr that no setting silences).
     load_mnist()
     pen = _pen_file(args.pen)
+    uji, uji_writers = _uji_file(args.uji, args.uji_writers)
     config = TrainConfig(
         model=args.model,
         epochs=args.epochs,
@@ -138,6 +148,8 @@ def run_train(args: argparse.Namespace, argv: list[str]) -> int:
         convention_renders=args.convention_renders,
         non_digits=args.non_digits,
         pen_writers=args.pen_writers,
+        uji_path=uji,
+        uji_writers=uji_writers,
         corrections_path=_corrections_file(args.corrections),
         correction_renders=args.correction_renders,
     )
@@ -189,6 +201,30 @@ def _pen_file(argument: str | None) -> str | None:
     if path is None:
         raise ValueError("--pen alone takes the pen-drawn digits from PENDIGITS_PATH, which is none; name a file after --pen")
     return str(pen_digits_file(path))
+
+
+def _uji_file(argument: str | None, writers: tuple[int, ...] | None) -> tuple[str | None, tuple[int, ...] | None]:
+    """--uji's file (--uji alone: UJIPEN_PATH's) and the training writers of it that --uji-writers names.
+
+    The file is read here, so that a wrong one is answered at once; numbers of its test writers are
+    dropped, so that the card lists only the writers the run learned from (1-9,17-53 names 34 of them).
+    """
+    from mnist_app.ujipen import read_ujipen
+
+    if argument is None:
+        if writers is not None:
+            raise ValueError("--uji-writers chooses writers of --uji's file; name the file with --uji")
+        return None, None
+    path = Paths.from_env().uji_path if argument == _UJI_FROM_ENV else Path(argument)
+    if path is None:
+        raise ValueError("--uji alone takes the file UJIPEN_PATH names, which is not set; name a file after --uji")
+    training = {digit.writer for digit in read_ujipen(path, split="trn")}  # FileNotFoundError, or UjiPenError naming the line
+    if writers is None:
+        return str(path), None
+    chosen = tuple(writer for writer in writers if writer in training)
+    if not chosen:
+        raise ValueError(f"--uji-writers names none of the file's training writers ({', '.join(map(str, sorted(training)))})")
+    return str(path), chosen
 
 
 class _JobEnded(RuntimeError):

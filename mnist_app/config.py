@@ -14,6 +14,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The pen-drawn writers of pendigits-orig.tra the shipped model learned from; 25-30 are held out for tuning.
 PEN_TRAINING_WRITERS = tuple(range(1, 25))
+# The writers of UJI Pen Characters' training part (trn, 40 writers) the shipped model learned from: all but
+# W10, W11 (Jaume I) and W55, W56, W58, W59 (Valencia), held out for calibration as pendigits' 25-30 are.
+# Its test part (tst, 20 writers) is never trained or tuned on.
+UJI_TRAINING_WRITERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 19, 20, 22, 23, 25, 26, 28, 29, 31, 32, 34, 35, 37, 38, 40,
+                        41, 43, 44, 46, 47, 49, 50, 52, 53)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class Paths:
     # Pen-drawn digits (pendigits-orig.tra) for retraining as the shipped model was; None trains on MNIST only.
     # From the environment: PENDIGITS_PATH's file, else the copy Keras's downloader keeps (pen_download_path).
     pen_path: Path | None = None
+    # Pen-drawn digits of UJI Pen Characters (its digits-only copy or UCI's full ujipenchars2.txt), from
+    # UJIPEN_PATH, for retraining as the shipped model was; None trains on pendigits' writers only.
+    uji_path: Path | None = None
     # The corrections users sent (mnist_app.corrections): CORRECTIONS_PATH, else a file in the runs folder.
     corrections_path: Path | None = None
 
@@ -46,7 +54,7 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
-        """Paths with MNIST_PATH, PENDIGITS_PATH, CORRECTIONS_PATH and RUNS_DIR from the environment when set.
+        """Paths with MNIST_PATH, PENDIGITS_PATH, UJIPEN_PATH, CORRECTIONS_PATH and RUNS_DIR from the environment.
 
         PENDIGITS_PATH names a local pendigits-orig.tra; unset, the pen-drawn digits are the copy that
         data.pen_digits_file downloads from UCI into Keras's cache when a retrain first needs them (as
@@ -56,6 +64,7 @@ class Paths:
         pen_setting = os.environ.get("PENDIGITS_PATH", "").strip()
         return cls(
             mnist_path=_env_path("MNIST_PATH"),
+            uji_path=_env_path("UJIPEN_PATH"),
             corrections_path=_env_path("CORRECTIONS_PATH"),
             pen_path=None if pen_setting.lower() == "none" else _env_path("PENDIGITS_PATH") or pen_download_path(),
             **({"runs_dir": runs_dir} if runs_dir else {}),
@@ -157,8 +166,13 @@ class TrainConfig:
     non_digits: int = 12000
     # Weight of the loss on those drawings against the digits' loss (outlier exposure uses 0.5).
     non_digit_weight: float = 0.5
-    # Only these writers of pen_path (their numbers in the file); None takes all. For held-out experiments.
+    # Only these writers of pen_path (their numbers in the file); None takes all. Those left out calibrate.
     pen_writers: tuple[int, ...] | None = None
+    # Pen-drawn digits of UJI Pen Characters (mnist_app.ujipen: writers of Spain, continental ones and
+    # barred sevens) drawn and added like pen_path's; only its training writers (trn) are ever read.
+    uji_path: str | None = None
+    # Only these of its training writers (W01 -> 1); None takes all 40. Those left out calibrate.
+    uji_writers: tuple[int, ...] | None = None
     # Use only the first N training images (before the validation split); None uses all. For quick runs.
     train_limit: int | None = None
     # The corrections database (mnist_app.corrections) whose accepted corrections are learned from, the

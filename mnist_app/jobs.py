@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_app import store, versions
-from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, Paths, TrainConfig
+from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, UJI_TRAINING_WRITERS, Paths, TrainConfig
 from mnist_app.corrections_training import has_accepted
 from mnist_app.progress import Preparation, Progress, read_preparation, read_progress
 
@@ -90,6 +90,8 @@ def default_config(paths: Paths, **changes: Any) -> TrainConfig:
         warmup_epochs=RETRAIN_WARMUP_EPOCHS,
         pen_path=str(pen) if pen else None,
         pen_writers=PEN_TRAINING_WRITERS if pen else None,
+        uji_path=str(paths.uji_path) if paths.uji_path else None,
+        uji_writers=UJI_TRAINING_WRITERS if paths.uji_path else None,
         corrections_path=str(corrections) if has_accepted(corrections) else None,
     )
     return dataclasses.replace(config, **changes)

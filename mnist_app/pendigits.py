@@ -29,6 +29,7 @@ class PenDigit:
     label: int
     writer: int
     strokes: tuple[np.ndarray, ...]  # each (K, 2) float32 points (x, y), y growing downwards as on a screen
+    source: str = "pendigits"  # the data set: "pendigits" (UCI, writers 1-44) or "ujipen" (ujipen.py, writers 1-60)
 
 
 def read_pendigits(path: str | Path) -> list[PenDigit]:
@@ -188,26 +189,25 @@ def _photograph(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def pen_training_set(
-    path: str | Path, renders: int, seed: int, writers: set[int] | None = None, cache_dir: Path | None = None,
+    digits: list[PenDigit], renders: int, seed: int, cache_dir: Path | None = None,
     convention_renders: int = 0, report: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Model inputs made from pen-drawn digits, to train on alongside MNIST.
+    """Model inputs made from pen-drawn digits (pen_sources.training_digits), to train on alongside MNIST.
 
-    Each digit of the file (of ``writers`` only, when given) is drawn ``renders`` times like a user
-    would: first as its writer wrote it, then in other writers' styles (styles.writer_style), every
-    third drawing as a paper photo. A digit that a writing convention applies to (styles.CONVENTIONS) is
-    drawn ``convention_renders`` more times with one of them. Every drawing goes through the app's own
-    preprocessing, so the model learns from exactly what it will see. Returns uint8 images (N, 28, 28)
-    and labels (N,). Drawing 25,000 takes about a minute and a half on 2 cores, so with ``cache_dir`` the
-    result is kept there, keyed by everything that shapes it. ``report(done, total)`` is told how many
-    drawings are done while they are drawn (not when they come from the cache).
+    Each digit is drawn ``renders`` times like a user would: first as its writer wrote it, then in other
+    writers' styles (styles.writer_style), every third drawing as a paper photo. A digit that a writing
+    convention applies to (styles.CONVENTIONS) is drawn ``convention_renders`` more times with one of them.
+    Every drawing goes through the app's own preprocessing, so the model learns from exactly what it will
+    see. Returns uint8 images (N, 28, 28) and labels (N,). Drawing 25,000 takes about a minute and a half
+    on 2 cores, so with ``cache_dir`` the result is kept there, keyed by the digits' strokes and everything
+    else that shapes it. ``report(done, total)`` is told how many drawings are done while they are drawn
+    (not when they come from the cache).
     """
-    key = cache_key(path, renders, seed, writers, convention_renders)
+    key = cache_key(None, digits_digest(digits), renders, seed, convention_renders)
     cache = cache_dir / f"pen-{key}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as cached:
             return cached["images"], cached["labels"]
-    digits = [digit for digit in read_pendigits(path) if writers is None or digit.writer in writers]
     jobs = [(index, render, False) for index in range(len(digits)) for render in range(renders)]
     jobs += [(index, renders + extra, True) for index, digit in enumerate(digits) if conventions_for(digit.label)
              for extra in range(convention_renders)]
@@ -218,6 +218,16 @@ def pen_training_set(
     if cache is not None:
         save_atomically(cache, images=images, labels=labels)
     return images, labels
+
+
+def digits_digest(digits: list[PenDigit]) -> str:
+    """A digest of the digits, in order: their labels, writers, sources and every stroke's points."""
+    digest = hashlib.sha256()
+    for digit in digits:
+        digest.update(f"{digit.label} {digit.writer} {digit.source} {len(digit.strokes)};".encode())
+        for stroke in digit.strokes:
+            digest.update(np.ascontiguousarray(stroke, dtype=np.float32).tobytes() + b";")
+    return digest.hexdigest()
 
 
 def draw_in_threads(draw: Callable[[Item], np.ndarray | None], items: Iterable[Item],
@@ -249,7 +259,7 @@ def _draw(digit: PenDigit, seed: int, index: int, render: int, convention: bool)
         strokes = apply_convention(names[int(rng.integers(len(names)))], strokes, rng) or strokes
     if render > 0:
         strokes = writer_style(strokes, rng)
-    styled = PenDigit(digit.label, digit.writer, strokes)
+    styled = PenDigit(digit.label, digit.writer, strokes, digit.source)
     image = write_on_paper([styled], rng)[0] if render % 3 == 2 else draw_like_a_user(styled, rng)
     digit = model_input(image)
     return np.round(digit * 255).astype(np.uint8) if digit is not None else None
@@ -259,7 +269,7 @@ def cache_key(path: str | Path | None, *settings) -> str:
     """A digest of the file, the settings and the code that draws and preprocesses."""
     digest = hashlib.sha256(Path(path).read_bytes() if path is not None else b"")
     digest.update(repr([sorted(value) if isinstance(value, set) else value for value in settings]).encode())
-    for module in ("pendigits.py", "styles.py", "nondigits.py", "preprocess.py", "segment.py", "recognize.py"):
+    for module in ("pendigits.py", "ujipen.py", "styles.py", "nondigits.py", "preprocess.py", "segment.py", "recognize.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:20]
 

@@ -43,7 +43,7 @@ def _line(start, end, points: int = 8) -> np.ndarray:
 
 def slashed_zero(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     left, top, width, height = _box(strokes)
-    reach = rng.uniform(-0.05, 0.25)  # how far past the oval the slash runs, in parts of the oval's size
+    reach = rng.uniform(-0.05, 0.45)  # how far past the oval the slash runs, in parts of the oval's size (often far)
     start = (left + width * rng.uniform(-0.1, 0.2) - reach * width, top + height * (1 + reach))
     end = (left + width * rng.uniform(0.8, 1.1) + reach * width, top - reach * height)
     return (*strokes, _line(start, end))
@@ -74,7 +74,7 @@ def flagged_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     left, top, width, height = _box(strokes)
     points = np.concatenate(strokes)
     peak = points[np.argmin(points[:, 1])]
-    start = (peak[0] - height * rng.uniform(0.25, 0.5), peak[1] + height * rng.uniform(0.25, 0.55))
+    start = (peak[0] - height * rng.uniform(0.2, 0.6), peak[1] + height * rng.uniform(0.2, 0.6))  # short to long flags
     return (_line(start, peak), *strokes)
 
 
@@ -98,8 +98,8 @@ def detached_five_bar(strokes: Strokes, rng: np.random.Generator) -> Strokes | N
     bar = strokes[bar_index]
     body = tuple(s for i, s in enumerate(strokes) if i != bar_index)
     _, body_top, _, body_height = _box(body)
-    row = body_top - body_height * rng.uniform(0.04, 0.14)
-    shift = width * rng.uniform(0.0, 0.15)
+    row = body_top - body_height * rng.uniform(0.04, 0.3)  # just above the body, or standing well apart
+    shift = width * rng.uniform(0.0, 0.25)
     return (*body, _line((bar[:, 0].min() + shift, row), (bar[:, 0].max() + shift, row)))
 
 

@@ -27,6 +27,7 @@ from mnist_app.data import Mnist, load_mnist, to_unit_range
 from mnist_app.evaluate import evaluate
 from mnist_app.model import Predictor, make_model
 from mnist_app.nondigits import non_digit_training_set
+from mnist_app.pen_sources import held_out_digits, training_digits
 from mnist_app.pendigits import pen_training_set
 from mnist_app.progress import Preparation, Progress
 
@@ -111,7 +112,7 @@ def train(
     evaluation = evaluate(predictor, data.x_test, data.y_test)
     card = _card(config, model, reporter, train_seconds, evaluation, command, len(x_train), len(x_val))
     # How sure the model may claim to be, fitted on the pen-drawn writers it did not learn from.
-    card["calibration"] = calibration(predictor, config.pen_path, config.pen_writers)
+    card["calibration"] = calibration(predictor, held_out_digits(config))
     if config.corrections_path:
         card["corrections"] = held_out_figures(held_out, len(taught), predictor, active)
     stage("saving")
@@ -130,10 +131,10 @@ def training_images(data: Mnist, config: TrainConfig, prepare: Callable[[Prepara
         images, labels = images[: config.train_limit], labels[: config.train_limit]
     writers = set(config.pen_writers) if config.pen_writers is not None else None
     cache_dir = Paths.from_env().runs_dir / ".cache"  # drawn once per file, settings and code version
-    if config.pen_path is not None:
+    if config.pen_path is not None or config.uji_path is not None:
         prepare(Preparation("Reading the pen-drawn digits"))
         pen_images, pen_labels = pen_training_set(
-            config.pen_path, config.pen_renders, config.seed, writers, cache_dir, config.convention_renders,
+            training_digits(config), config.pen_renders, config.seed, cache_dir, config.convention_renders,
             report=lambda done, total: prepare(Preparation(f"Drawing {total:,} training digits from pen strokes", done, total)))
         images, labels = np.concatenate([images, pen_images]), np.concatenate([labels, pen_labels])
     if config.non_digits:

@@ -15,6 +15,7 @@ from mnist_app.data import Mnist, load_mnist  # noqa: E402
 
 
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
+UJIPEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "ujipen" / "ujipen-digits.txt"
 
 
 def _missing(reason: str) -> None:
@@ -49,7 +50,7 @@ def runs_dir(tmp_path_factory, monkeypatch) -> Path:
     """
     path = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("RUNS_DIR", str(path))
-    for name in ("RETRAINING", "RETRAIN_PASSWORD", "CORRECTIONS_PATH"):
+    for name in ("RETRAINING", "RETRAIN_PASSWORD", "CORRECTIONS_PATH", "UJIPEN_PATH"):
         monkeypatch.delenv(name, raising=False)
     # No pen-drawn digits (unset, a retrain would download them) and an empty Keras cache of its own.
     monkeypatch.setenv("PENDIGITS_PATH", "none")
@@ -73,6 +74,16 @@ def training_writers():
 def test_writers():
     """The pen-drawn digits of pendigits-orig.tes (14 writers the model never saw)."""
     return _pen_digits("pendigits-orig.tes")
+
+
+@pytest.fixture(scope="session")
+def uji_writers():
+    """The pen-drawn digits of UJI Pen Characters' 60 writers (40 trn, 20 tst)."""
+    from mnist_app.ujipen import read_ujipen
+
+    if not UJIPEN.is_file():
+        _missing(f"{UJIPEN} not found")
+    return read_ujipen(UJIPEN)
 
 
 @pytest.fixture(scope="session")

@@ -361,3 +361,22 @@ def test_corrections_errors_are_no_traceback_in_a_real_process(tmp_path):
     result = run_cli("corrections", "list", "--db", str(junk))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["error: the corrections database junk.sqlite cannot be used (file is not a database)"]
+
+
+def test_uji_option_checks_its_file_and_keeps_only_training_writers(mnist, tmp_path, capsys):
+    from mnist_app.cli import _uji_file
+    from mnist_app.config import UJI_TRAINING_WRITERS
+    from tests.conftest import UJIPEN
+
+    assert main(["train", "--uji", str(tmp_path / "uji.txt")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'uji.txt'}: no such file\n"
+    (tmp_path / "broken.txt").write_text("WORD 7 trn_UJI_W01-01\n  NUMSTROKES 1\n  POINTS 2 # 5 5\n")
+    assert main(["train", "--uji", str(tmp_path / "broken.txt")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'broken.txt'}, line 3: POINTS says 2 points but the line holds 1\n"
+    assert main(["train", "--uji-writers", "1-9"]) == 1
+    assert "name the file with --uji" in capsys.readouterr().err
+    if not UJIPEN.is_file():
+        pytest.skip(f"{UJIPEN} not found")
+    assert _uji_file(str(UJIPEN), (1, 2, 3, 4, 5, 6, 7, 8, 9, *range(17, 54))) == (str(UJIPEN), UJI_TRAINING_WRITERS)
+    with pytest.raises(ValueError, match="names none of the file's training writers"):
+        _uji_file(str(UJIPEN), (12, 13))  # test writers only

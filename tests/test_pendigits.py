@@ -49,8 +49,7 @@ def test_paper_photo_has_a_box_per_digit(training_writers):
 
 
 def test_pen_training_set_goes_through_the_app_preprocessing(training_writers):
-    path = PENDIGITS / "pendigits-orig.tra"  # present: the fixture has read it
-    images, labels = pen_training_set(path, renders=2, seed=0, writers={3})
+    images, labels = pen_training_set([digit for digit in training_writers if digit.writer == 3], renders=2, seed=0)
     assert images.shape == (2 * 250, 28, 28) and images.dtype == np.uint8 and labels.shape == (500,)
     assert set(labels.tolist()) == set(range(10))
     # MNIST-like: full-strength ink, centred, with a nearly empty margin of 4 pixels

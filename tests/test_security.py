@@ -230,11 +230,11 @@ class _RunsWhenUnpickled:
 
 
 def test_a_pen_digit_cache_with_pickled_objects_is_refused(training_writers, tmp_path):
-    from mnist_app.pendigits import cache_key, pen_training_set
+    from mnist_app.pendigits import cache_key, digits_digest, pen_training_set
 
-    path, marker = PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tra", tmp_path / "pickle-ran"
-    cache = tmp_path / f"pen-{cache_key(path, 1, 0, {3}, 0)}.npz"  # renders, seed, writers, convention renders
+    digits, marker = [digit for digit in training_writers if digit.writer == 3], tmp_path / "pickle-ran"
+    cache = tmp_path / f"pen-{cache_key(None, digits_digest(digits), 1, 0, 0)}.npz"  # renders, seed, convention renders
     np.savez(cache, images=np.array([_RunsWhenUnpickled(marker)], dtype=object), labels=np.zeros(1, np.uint8))
     with pytest.raises(ValueError, match="Object arrays cannot be loaded when allow_pickle=False"):
-        pen_training_set(path, renders=1, seed=0, writers={3}, cache_dir=tmp_path)
+        pen_training_set(digits, renders=1, seed=0, cache_dir=tmp_path)
     assert not marker.exists()

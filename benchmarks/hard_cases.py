@@ -26,11 +26,11 @@ import numpy as np  # noqa: E402
 
 from mnist_app import nondigits  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import PenDigit, draw_like_a_user, read_pendigits, write_on_paper  # noqa: E402
+from mnist_app.pendigits import PenDigit, draw_like_a_user, write_on_paper  # noqa: E402
 from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
+from writer_sets import SETS, read_set  # noqa: E402
 from mnist_app.styles import CONVENTIONS, apply_convention  # noqa: E402
 
-PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pendigits"
 
 
 def convention_digits(digits: list[PenDigit], name: str, rng: np.random.Generator) -> list[PenDigit]:
@@ -73,18 +73,16 @@ def not_digits_table(digits, predictor, rng, per_kind: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Paths().default_model_dir)
-    parser.add_argument("--set", choices=["tes", "tra"], default="tes")
+    parser.add_argument("--set", choices=SETS, default="tes", help="the writers (benchmarks/writer_sets.py)")
     parser.add_argument("--writers", type=int, nargs="+", default=None, help="only these writers of the set")
     parser.add_argument("--per-kind", type=int, default=300, help="drawings of each kind of non-digit (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    digits = read_pendigits(PENDIGITS / f"pendigits-orig.{args.set}")
-    if args.writers:
-        digits = [digit for digit in digits if digit.writer in args.writers]
+    digits = read_set(args.set, args.writers)
     predictor = load_predictor(args.model)
     rng = np.random.default_rng(args.seed)
-    print(f"model {args.model.name}; {len({d.writer for d in digits})} writers of pendigits-orig.{args.set}\n")
+    print(f"model {args.model.name}; {len({d.writer for d in digits})} writers of {args.set}\n")
     conventions_table(digits, predictor, rng)
     not_digits_table(digits, predictor, rng, args.per_kind)
 

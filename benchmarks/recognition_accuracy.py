@@ -6,7 +6,8 @@ Figures, the single digits beside the plain-resize baseline (the canvas or photo
   canvas   each digit drawn on the 280x280 canvas, white on black, random size, place and pen width
   paper    each digit written in dark ink on paper and photographed (light, shadow, noise, blur, JPEG),
            read in one-digit mode, and in number mode (the Upload page's default)
-  numbers  3 to 6 digits of one writer on such a photo, read in "number" mode: the share read exactly
+  numbers  3 to 6 digits of one writer on such a photo, read in "number" mode: the share read exactly,
+           spaced as the photos of training are, and written tight (touching, leaning into each other)
 For the single digits also: the share of answers flagged "not sure" (or no digit), the share of the
 mistakes among them, and each writer's canvas accuracy (lowest, median, highest). With --calibrate it
 prints how those change with the threshold. Use --set tra --writers 25 26 27 28 29 30 (held out of
@@ -28,10 +29,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import draw_like_a_user, read_pendigits, write_on_paper  # noqa: E402
+from mnist_app.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
 from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
+from writer_sets import SETS, read_set  # noqa: E402
 
-PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pendigits"
+
+
+TIGHT = (-0.05, 0.12)  # the gaps between digits of a number written tight, in digit heights (below 0: overlapping)
 
 
 def plain_resize(image: np.ndarray) -> np.ndarray:
@@ -41,8 +45,9 @@ def plain_resize(image: np.ndarray) -> np.ndarray:
     return 1 - small if np.median(small) > 0.5 else small
 
 
-def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tuple[np.ndarray, float, np.ndarray, float]:
-    """(right per image, baseline accuracy, (confidence, right, flagged, read as no digit) per image, ms per image)."""
+def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tuple[np.ndarray, float, np.ndarray, float, list[str]]:
+    """(right per image, baseline accuracy, (confidence, right, flagged, read as no digit) per image, ms per
+    image, the text read per image)."""
     started = time.perf_counter()
     readings = recognize_many(images, predictor, single=single)
     elapsed = (time.perf_counter() - started) * 1000 / len(images)
@@ -51,7 +56,17 @@ def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tup
     flagged = np.array([len(r.digits) != 1 or r.digits[0].uncertain for r in readings])
     rejected = np.array([r.empty and bool(r.not_digits) for r in readings])
     baseline = predictor(np.stack([plain_resize(image) for image in images])).argmax(axis=1)
-    return correct, (baseline == labels).mean(), np.stack([confidences, correct, flagged, rejected]), elapsed
+    return correct, (baseline == labels).mean(), np.stack([confidences, correct, flagged, rejected]), elapsed, [r.text for r in readings]
+
+
+def top_mistakes(texts: list[str], labels: np.ndarray, count: int = 6) -> str:
+    """The most frequent mistakes, as "1->7 12" (a 1 read as 7, 12 times); "-" is no digit, "+" several."""
+    pairs: dict[str, int] = {}
+    for text, label in zip(texts, labels):
+        if text != str(label):
+            read = "-" if not text else text if len(text) == 1 else "+"
+            pairs[f"{label}->{read}"] = pairs.get(f"{label}->{read}", 0) + 1
+    return ", ".join(f"{pair} {n}" for pair, n in sorted(pairs.items(), key=lambda item: -item[1])[:count])
 
 
 def flags_summary(scores: np.ndarray) -> str:
@@ -63,8 +78,9 @@ def flags_summary(scores: np.ndarray) -> str:
             f" ({rejected.mean():.1%} read as no digit)")
 
 
-def numbers_accuracy(digits, predictor, count: int, rng) -> tuple[float, float, float]:
-    """(share of numbers read exactly, share with the right digit count, baseline share) over ``count`` photos."""
+def numbers_accuracy(digits, predictor, count: int, rng, spacing=(0.15, 0.5)) -> tuple[float, float, float, str]:
+    """(share of numbers read exactly, share with the right digit count, baseline share, how the misread ones
+    went wrong and how long a photo took) over ``count`` photos, the digits ``spacing`` digit heights apart."""
     by_writer: dict[int, list] = {}
     for digit in digits:
         by_writer.setdefault(digit.writer, []).append(digit)
@@ -73,19 +89,27 @@ def numbers_accuracy(digits, predictor, count: int, rng) -> tuple[float, float, 
     for _ in range(count):
         mine = by_writer[writers[int(rng.integers(len(writers)))]]
         picked = [mine[i] for i in rng.choice(len(mine), int(rng.integers(3, 7)), replace=False)]
-        photo, _ = write_on_paper(picked, rng)
+        photo, _ = write_on_paper(picked, rng, spacing=spacing)
         photos.append(photo)
         truths.append("".join(str(d.label) for d in picked))
-    texts = [reading.text for reading in recognize_many(photos, predictor, single=False)]
+    started = time.perf_counter()
+    readings = recognize_many(photos, predictor, single=False)
+    elapsed = (time.perf_counter() - started) * 1000 / len(photos)
+    texts = [reading.text for reading in readings]
     exact = np.mean([text == truth for text, truth in zip(texts, truths)])
     right_length = np.mean([len(text) == len(truth) for text, truth in zip(texts, truths)])
+    short = [r for r, truth in zip(readings, truths) if len(r.text) < len(truth)]
+    long = sum(len(text) > len(truth) for text, truth in zip(texts, truths))
+    misread = max(1, sum(text != truth for text, truth in zip(texts, truths)))
+    wrongs = (f"of the {misread} misread: {len(short) / misread:.0%} too short ({sum(bool(r.not_digits) for r in short)} of them with "
+              f"a mark read as no digit), {long / misread:.0%} too long; {elapsed:.0f} ms per photo")
     # Baseline: cut the photo into equal slices, one per digit, and shrink each (it is even told how many).
     baseline = []
     for photo, truth in zip(photos, truths):
         slices = np.array_split(photo, len(truth), axis=1)
         guesses = predictor(np.stack([plain_resize(s) for s in slices])).argmax(axis=1)
         baseline.append("".join(map(str, guesses)) == truth)
-    return exact, right_length, float(np.mean(baseline))
+    return exact, right_length, float(np.mean(baseline)), wrongs
 
 
 def print_calibration(scores: np.ndarray) -> None:
@@ -102,7 +126,7 @@ def print_calibration(scores: np.ndarray) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=["tes", "tra"], default="tes", help="tes: 14 unseen writers (report); tra: 30 writers (tuning)")
+    parser.add_argument("--set", choices=SETS, default="tes", help="tes, uji-tst: unseen writers (report); tra, uji-trn: for tuning (writer_sets.py)")
     parser.add_argument("--limit", type=int, default=None, help="use only N digits, at random")
     parser.add_argument("--numbers", type=int, default=500, help="photos of numbers to read (default: %(default)s)")
     parser.add_argument("--model", type=Path, default=Paths().default_model_dir)
@@ -111,38 +135,41 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="print the uncertainty-threshold table")
     args = parser.parse_args()
 
-    digits = read_pendigits(PENDIGITS / f"pendigits-orig.{args.set}")
+    digits = read_set(args.set, args.writers)
     rng = np.random.default_rng(args.seed)
-    if args.writers:
-        digits = [digit for digit in digits if digit.writer in args.writers]
     if args.limit:
         digits = [digits[i] for i in rng.choice(len(digits), args.limit, replace=False)]
     labels = np.array([digit.label for digit in digits])
     predictor = load_predictor(args.model)
-    print(f"model {args.model.name}; {len(digits)} digits by {len({d.writer for d in digits})} writers of pendigits-orig.{args.set}")
+    print(f"model {args.model.name}; {len(digits)} digits by {len({d.writer for d in digits})} writers of {args.set}")
 
     canvases = [draw_like_a_user(digit, rng) for digit in digits]
-    right, baseline, canvas_scores, ms = single_digit_accuracy(canvases, labels, predictor)
+    right, baseline, canvas_scores, ms, texts = single_digit_accuracy(canvases, labels, predictor)
     print(f"canvas  (280x280, white on black): {right.mean():.2%}   plain resize {baseline:.2%}   ({ms:.1f} ms per image)"
           f"   {flags_summary(canvas_scores)}")
     writers = np.array([digit.writer for digit in digits])
     by_writer = sorted(right[writers == writer].mean() for writer in np.unique(writers))
     print(f"        by writer: lowest {by_writer[0]:.1%}, median {np.median(by_writer):.1%}, highest {by_writer[-1]:.1%}")
+    print(f"        most frequent mistakes: {top_mistakes(texts, labels)}")
 
     photos = [write_on_paper([digit], rng)[0] for digit in digits]
-    right, baseline, paper_scores, ms = single_digit_accuracy(photos, labels, predictor)
+    right, baseline, paper_scores, ms, _ = single_digit_accuracy(photos, labels, predictor)
     print(f"paper   (photo, one digit):        {right.mean():.2%}   plain resize {baseline:.2%}   ({ms:.1f} ms per image)"
           f"   {flags_summary(paper_scores)}")
-    right, _, number_scores, ms = single_digit_accuracy(photos, labels, predictor, single=False)
+    right, _, number_scores, ms, texts = single_digit_accuracy(photos, labels, predictor, single=False)
     print(f"paper   (the same, number mode):   {right.mean():.2%}   ({ms:.1f} ms per image)   {flags_summary(number_scores)}")
+    print(f"        most frequent mistakes: {top_mistakes(texts, labels)}")
     if args.calibrate:
         print("\ncanvas and paper (one-digit mode) together:")
         print_calibration(np.concatenate([canvas_scores, paper_scores], axis=1))
 
     if args.numbers:
-        exact, right_length, baseline = numbers_accuracy(digits, predictor, args.numbers, rng)
+        exact, right_length, baseline, wrongs = numbers_accuracy(digits, predictor, args.numbers, rng)
         print(f"numbers ({args.numbers} photos of 3-6 digits): {exact:.2%} read exactly ({right_length:.2%} with the right digit count)"
-              f"   plain resize of equal slices {baseline:.2%}")
+              f"   plain resize of equal slices {baseline:.2%}\n        {wrongs}")
+        exact, right_length, _, wrongs = numbers_accuracy(digits, predictor, args.numbers, rng, spacing=TIGHT)
+        print(f"numbers written tight (gaps {TIGHT[0]:g} to {TIGHT[1]:g} digit heights, touching and leaning into each other): "
+              f"{exact:.2%} read exactly ({right_length:.2%} with the right digit count)\n        {wrongs}")
 
 
 if __name__ == "__main__":

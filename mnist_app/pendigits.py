@@ -123,10 +123,12 @@ def draw_like_a_user(digit: PenDigit, rng: np.random.Generator, canvas_size: tup
 
 
 def write_on_paper(
-    digits: list[PenDigit], rng: np.random.Generator, digit_height: float | None = None
+    digits: list[PenDigit], rng: np.random.Generator, digit_height: float | None = None,
+    spacing: tuple[float, float] = (0.15, 0.5),
 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """A phone photo of ``digits`` written left to right in dark ink on paper: (H, W, 3) uint8 RGB and boxes.
 
+    The space between neighbouring digits is drawn from ``spacing``, in digit heights (below 0 they overlap).
     The photo has what real ones have: a paper tint, light falling off across the sheet and a soft
     shadow, sometimes ruled lines, a slight rotation, sensor noise, a little blur and JPEG compression.
     The boxes are (x, y, width, height) of each digit's ink before the rotation.
@@ -140,7 +142,7 @@ def write_on_paper(
         height = digit_height * rng.uniform(0.9, 1.1)
         width = min(height * extent[0] / extent[1], 1.2 * digit_height)
         glyphs.append((digit, width * extent[1] / extent[0], width))
-    gaps = [digit_height * rng.uniform(0.15, 0.5) for _ in digits]
+    gaps = [digit_height * rng.uniform(*spacing) for _ in digits]
     margin = round(digit_height * 0.8)
     canvas_width = round(2 * margin + sum(width for _, _, width in glyphs) + sum(gaps[:-1]) + pen * len(glyphs))
     canvas_height = round(2 * margin + digit_height * 1.2)

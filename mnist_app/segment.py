@@ -19,11 +19,13 @@ import numpy as np
 
 from mnist_app.preprocess import Ink, stroke_width
 
-MAX_PIECES = 4  # the most pieces one digit is made of (a 4 in two strokes with a broken bar has three)
+MAX_PIECES = 5  # the most pieces one digit is made of (a 4 in two strokes with a broken bar has three; a
+# digit that leans into its neighbours may be cut finer, see _cut_candidates)
 MAX_DIGIT_WIDTH = 1.5  # no digit is wider than this many times its line's height
 MAX_GAP = 0.35  # nor has a horizontal gap wider than this many line heights between its pieces
 CUT_ASPECT = 0.75  # a blob at least this wide against its height may be touching digits: cut candidates
-CUT_SPACING = 0.22  # cuts at least this many blob heights apart, and from the blob's ends
+CUT_SPACING = 0.22  # straight cuts at least this many blob heights apart, and from the blob's ends
+PATH_SPACING = 0.15  # bending cuts at least this many blob heights apart, and from the others and the ends
 FLAT_PIECE = 0.4  # a piece less tall than this share of the median piece joins the nearest line
 
 
@@ -102,31 +104,86 @@ def best_grouping(line: Line, scores: list[float]) -> list[int]:
 
 
 def _cut_candidates(box: tuple[int, int, int, int], mask: np.ndarray) -> list[_Piece]:
-    """A blob, cut at its thin columns when it is wide enough to be touching digits."""
+    """A blob, cut where it is thin when it is wide enough to be touching digits.
+
+    Two kinds of cut, each through a valley of ink (a flat bar has none; two digits touching have one where
+    they meet): straight columns crossing about two strokes at most, and paths from the blob's top to its
+    bottom that bend round the strokes (_cut_paths), for digits written so close that they lean into each
+    other, where no column passes between a 3 and the 0 it touches. Paths are offered closer together, so
+    a blob may be cut more finely than into digits: best_grouping puts the pieces back together. Each piece
+    keeps the ink on its side of the cuts.
+    """
     x, y, width, height = box
     if width < CUT_ASPECT * height:
         return [_Piece(box, mask)]
     column_ink = mask.sum(axis=0)
-    thin = 2.5 * max(stroke_width(mask), 1.0)  # about two strokes crossing the column, at most
-    spacing = max(4, round(CUT_SPACING * height))
-    # A cut goes through a valley: a thin column with at least twice as much ink on either side of it
-    # (a flat bar has no valley; two digits touching have one where they meet).
-    minima = [c for c in range(spacing, width - spacing)
-              if column_ink[c] <= thin and column_ink[c] <= column_ink[c - 1] and column_ink[c] <= column_ink[c + 1]
-              and 2 * column_ink[c] <= min(column_ink[:c].max(), column_ink[c + 1 :].max())]
-    cuts: list[int] = []
-    for column in sorted(minima, key=lambda c: column_ink[c]):
-        if all(abs(column - kept) >= spacing for kept in cuts):
-            cuts.append(column)
+    thin = 2.5 * max(stroke_width(mask), 1.0)  # about two strokes crossed, at most
+    costs, path_to = _cut_paths(mask)
+    margin = max(4, round(CUT_SPACING * height))  # no cut nearer the blob's ends than this
+    cuts = [np.full(height, column) for column in _valleys(column_ink, column_ink, thin, margin, margin)]
+    taken = [int(cut[0]) for cut in cuts]
+    for column in _valleys(costs, column_ink, thin, margin, max(4, round(PATH_SPACING * height)), taken):
+        cuts.append(path_to(column))
+    bounds = [np.zeros(height, int)]
+    for cut in sorted(cuts, key=lambda cut: cut.mean()):
+        bounds.append(np.maximum(cut, bounds[-1]))  # cuts never cross
+    bounds.append(np.full(height, width))
+    columns_index = np.arange(width)[np.newaxis, :]
     pieces = []
-    for start, stop in zip([0, *sorted(cuts)], [*sorted(cuts), width]):
-        part = mask[:, start:stop]
+    for left, right in zip(bounds[:-1], bounds[1:]):
+        part = mask & (columns_index >= left[:, np.newaxis]) & (columns_index < right[:, np.newaxis])
         rows, columns = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
         if len(rows):
-            top, left = int(rows[0]), int(columns[0])
-            part_box = (x + start + left, y + top, int(columns[-1]) - left + 1, int(rows[-1]) - top + 1)
-            pieces.append(_Piece(part_box, part[top : rows[-1] + 1, left : columns[-1] + 1]))
+            top, first = int(rows[0]), int(columns[0])
+            part_box = (x + first, y + top, int(columns[-1]) - first + 1, int(rows[-1]) - top + 1)
+            pieces.append(_Piece(part_box, part[top : rows[-1] + 1, first : columns[-1] + 1]))
     return pieces
+
+
+def _valleys(costs: np.ndarray, column_ink: np.ndarray, thin: float, margin: int, spacing: int,
+             taken: list[int] | None = None) -> list[int]:
+    """The columns where a cut costing ``costs[column]`` (ink crossed) goes through a valley: a local minimum
+    of at most ``thin``, with at least twice as much ink in a column on either side. The cheapest first, each
+    at least ``margin`` from the blob's ends and ``spacing`` from those before it and the columns ``taken``."""
+    width = len(costs)
+    minima = [c for c in range(margin, width - margin)
+              if costs[c] <= thin and costs[c] <= costs[c - 1] and costs[c] <= costs[c + 1]
+              and 2 * costs[c] <= min(column_ink[:c].max(), column_ink[c + 1 :].max())]
+    chosen, near = [], list(taken or [])
+    for column in sorted(minima, key=lambda c: costs[c]):
+        if all(abs(column - other) >= spacing for other in near):
+            chosen.append(column)
+            near.append(column)
+    return chosen
+
+
+BEND_COST = 0.25  # what a cut pays for each pixel it moves sideways, against 1 for each ink pixel it crosses
+
+
+def _cut_paths(mask: np.ndarray):
+    """The cheapest top-to-bottom path through ``mask`` ending at each bottom column: (width,) costs (ink
+    pixels crossed plus BEND_COST per sideways step; one step at most per row), and a function from that
+    column to the path, (height,) its column in each row."""
+    height, width = mask.shape
+    ink = mask.astype(np.float32)
+    cost = ink[0].copy()
+    moves = np.zeros((height, width), np.int8)  # -1, 0 or 1: where the path came from in the row above
+    for row in range(1, height):
+        left = np.concatenate([[np.inf], cost[:-1]]) + BEND_COST  # from the column to the left
+        right = np.concatenate([cost[1:], [np.inf]]) + BEND_COST
+        options = np.stack([left, cost, right])
+        best = options.argmin(axis=0)
+        moves[row] = best - 1
+        cost = options[best, np.arange(width)] + ink[row]
+
+    def path(column: int) -> np.ndarray:
+        columns = np.empty(height, int)
+        for row in range(height - 1, -1, -1):
+            columns[row] = column
+            column += int(moves[row, column])
+        return columns
+
+    return cost, path
 
 
 def _lines(pieces: list[_Piece]) -> list[list[_Piece]]:

@@ -85,10 +85,11 @@ class Explainer:
         return self._scores(_batch_of_one(image)).numpy()[0]
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
-        """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them."""
-        logits = self.logits(image) / self.temperature
-        exp = np.exp(logits - logits.max())
-        return (exp / exp.sum()).astype(np.float32)
+        """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them (recognize.steady)."""
+        from mnist_app.recognize import steady
+
+        return steady(lambda views: tf.nn.softmax(self._scores(views)).numpy(), _batch_of_one(image).numpy(),
+                      self.temperature)[0]
 
     def saliency(self, image: np.ndarray, digits: list[int], smoothing: float = SMOOTHING) -> np.ndarray:
         """(28, 28) input -> (len(digits), 28, 28) float32 integrated gradients of each digit's score,

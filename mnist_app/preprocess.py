@@ -276,3 +276,9 @@ def even_stroke_width(crop: np.ndarray) -> np.ndarray:
     thinner = cv2.erode(crop, kernel)
     # Erosion must not wipe out a digit whose strokes vary in width; keep the original if it would.
     return thinner if (thinner > 0.5).sum() > 0.25 * mask.sum() else crop
+
+
+def turned(inputs: np.ndarray, degrees: float) -> np.ndarray:
+    """(N, 28, 28) float32 model inputs turned by ``degrees`` (anticlockwise) about their centre."""
+    matrix = cv2.getRotationMatrix2D((13.5, 13.5), degrees, 1.0)
+    return np.stack([cv2.warpAffine(image, matrix, (28, 28)) for image in inputs]).astype(np.float32) if len(inputs) else inputs

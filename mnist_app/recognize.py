@@ -1,7 +1,8 @@
 """The one way from an image to digits, used by the pages and the CLI.
 
     image (array, or a file through images.read_picture) -> shrunk to resolution.ANALYSIS_MAX_PIXELS
-          -> ink -> candidate digits -> 28x28 inputs -> model (one batch) -> calibrated probabilities
+          -> ink -> candidate digits -> 28x28 inputs, each also turned either way -> model (one batch)
+          -> calibrated probabilities, averaged over the three views of each input
           -> the grouping that reads best -> Reading, its boxes in the original image's pixels
 
 A reading knows how sure it is: probabilities are calibrated on writers held out of training (the
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import cv2
 import numpy as np
 
 from mnist_app import segment
-from mnist_app.preprocess import Ink, as_mnist_image, find_ink, mnist_like, to_gray
+from mnist_app.preprocess import Ink, as_mnist_image, find_ink, mnist_like, to_gray, turned
 from mnist_app.resolution import Picture, map_box, on_a_worker, shrink
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images st
 UNCERTAIN_BELOW = 0.80  # a digit read less surely than this is flagged "not sure"
 NOT_A_DIGIT_BELOW = 0.40  # ink read less surely than this is not a digit at all
 NO_DIGIT_WEIGHT = 0.5  # in number mode, how likely a mark is no digit against being one (see _read)
+TURN_DEGREES = 10.0  # each digit is also read turned this much either way (see steady)
 
 
 @dataclass(frozen=True)
@@ -210,14 +212,26 @@ def recognize_many(images: list[np.ndarray | Picture], predictor: Predictor, sin
     """Read several images, sending all their candidate digits through the model together."""
     plans = [_plan(image, single) for image in images]
     inputs = [item for plan in plans for item in plan.inputs]
-    probabilities = predictor(np.stack(inputs)) if inputs else np.zeros((0, 10), np.float32)
-    probabilities = calibrated(probabilities, predictor.temperature)
+    probabilities = steady(predictor, np.stack(inputs), predictor.temperature) if inputs else np.zeros((0, 10), np.float32)
     readings, start = [], 0
     for plan in plans:
         rows = probabilities[start : start + len(plan.inputs)]
         start += len(plan.inputs)
         readings.append(_read(plan, rows))
     return readings
+
+
+def steady(predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, temperature: float) -> np.ndarray:
+    """(N, 28, 28) inputs -> (N, 10) probabilities: the mean of the calibrated probabilities of each input as
+    it is and turned by +-TURN_DEGREES (one batch for the model).
+
+    A digit the model reads the same however it leans is read surely; one whose answer moves when it is
+    turned a little is a guess, and its mean says so. On writers held out of training this flags 2.9% of
+    the answers and catches 88% of the mistakes at UNCERTAIN_BELOW, where the calibrated probability alone
+    flags 2.4% and catches 55%, or catches 64% flagging 3.2% (the README, "Uncertain answers").
+    """
+    views = np.concatenate([inputs, turned(inputs, TURN_DEGREES), turned(inputs, -TURN_DEGREES)])
+    return calibrated(predict(views), temperature).reshape(3, len(inputs), -1).mean(axis=0)
 
 
 def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:

@@ -25,6 +25,7 @@ MAX_DIGIT_WIDTH = 1.5  # no digit is wider than this many times its line's heigh
 MAX_GAP = 0.35  # nor has a horizontal gap wider than this many line heights between its pieces
 CUT_ASPECT = 0.75  # a blob at least this wide against its height may be touching digits: cut candidates
 CUT_SPACING = 0.22  # straight cuts at least this many blob heights apart, and from the blob's ends
+PATH_ASPECT = 1.0  # only a blob at least this wide against its height gets bending cuts too: one digit rarely is
 PATH_SPACING = 0.15  # bending cuts at least this many blob heights apart, and from the others and the ends
 FLAT_PIECE = 0.4  # a piece less tall than this share of the median piece joins the nearest line
 
@@ -109,7 +110,8 @@ def _cut_candidates(box: tuple[int, int, int, int], mask: np.ndarray) -> list[_P
     Two kinds of cut, each through a valley of ink (a flat bar has none; two digits touching have one where
     they meet): straight columns crossing about two strokes at most, and paths from the blob's top to its
     bottom that bend round the strokes (_cut_paths), for digits written so close that they lean into each
-    other, where no column passes between a 3 and the 0 it touches. Paths are offered closer together, so
+    other, where no column passes between a 3 and the 0 it touches (in blobs as wide as they are high, so
+    that a single 8 is not cut finer than straight cuts do). Paths are offered closer together, so
     a blob may be cut more finely than into digits: best_grouping puts the pieces back together. Each piece
     keeps the ink on its side of the cuts.
     """
@@ -122,8 +124,9 @@ def _cut_candidates(box: tuple[int, int, int, int], mask: np.ndarray) -> list[_P
     margin = max(4, round(CUT_SPACING * height))  # no cut nearer the blob's ends than this
     cuts = [np.full(height, column) for column in _valleys(column_ink, column_ink, thin, margin, margin)]
     taken = [int(cut[0]) for cut in cuts]
-    for column in _valleys(costs, column_ink, thin, margin, max(4, round(PATH_SPACING * height)), taken):
-        cuts.append(path_to(column))
+    if width >= PATH_ASPECT * height:
+        for column in _valleys(costs, column_ink, thin, margin, max(4, round(PATH_SPACING * height)), taken):
+            cuts.append(path_to(column))
     bounds = [np.zeros(height, int)]
     for cut in sorted(cuts, key=lambda cut: cut.mean()):
         bounds.append(np.maximum(cut, bounds[-1]))  # cuts never cross

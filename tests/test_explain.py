@@ -9,7 +9,7 @@ import pytest
 from mnist_app.data import to_unit_range
 from mnist_app.explain import Explainer, load_explainer
 from mnist_app.model import make_model
-from mnist_app.recognize import calibrated, load_predictor
+from mnist_app.recognize import load_predictor, steady
 
 SHIFTS = [(2, 0), (-2, 0), (0, 2), (0, -2)]
 
@@ -43,7 +43,7 @@ def correlation(first: np.ndarray, second: np.ndarray) -> float:
 def test_probabilities_are_the_ones_the_app_reports(name, models_dir, digits):
     predictor = load_predictor(models_dir / name)
     explainer = load_explainer(models_dir / name)
-    expected = calibrated(predictor(digits[0]), predictor.temperature)
+    expected = steady(predictor, digits[0], predictor.temperature)
     np.testing.assert_allclose([explainer.probabilities(image) for image in digits[0]], expected, atol=1e-5)
 
 

@@ -197,3 +197,38 @@ def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_
         assert not small.is_alive()  # a canvas drawing is read while large photos wait
     finally:
         busy.set()
+
+
+def test_turned_inputs_keep_their_ink_and_turn_back():
+    from mnist_app.preprocess import turned
+
+    digit = np.zeros((1, 28, 28), np.float32)
+    digit[0, 6:22, 12:16] = 1.0  # an upright bar
+    assert np.allclose(turned(digit, 0.0), digit)
+    there = turned(digit, 10.0)
+    assert abs(there.sum() - digit.sum()) < 0.02 * digit.sum()
+    assert np.abs(turned(there, -10.0) - digit).mean() < 0.05
+    columns = np.nonzero(there[0] > 0.5)[1]
+    rows = np.nonzero(there[0] > 0.5)[0]
+    assert np.corrcoef(rows, columns)[0, 1] > 0.5  # anticlockwise: the top leans left, the bottom right (rows grow down)
+    assert turned(np.zeros((0, 28, 28), np.float32), 10.0).shape == (0, 28, 28)
+
+
+def test_an_answer_that_moves_when_the_digit_is_turned_is_not_sure():
+    from mnist_app.recognize import UNCERTAIN_BELOW, steady
+
+    inputs = np.zeros((2, 28, 28), np.float32)
+    inputs[0, 10, 10] = 1.0  # the first input reads 3 however it is turned; the second reads 3 only upright
+    calls = []
+
+    def predict(views):
+        calls.append(len(views))
+        upright = np.arange(len(views)) < len(inputs)
+        answers = np.where(upright | (views.sum(axis=(1, 2)) > 0), 3, 5)
+        return np.eye(10, dtype=np.float32)[answers] * 0.99 + 0.001
+
+    probabilities = steady(predict, inputs, temperature=1.0)
+    assert calls == [6]  # one batch: each input as it is and turned either way
+    assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert probabilities[0].argmax() == 3 and probabilities[0, 3] > UNCERTAIN_BELOW
+    assert probabilities[1].argmax() == 5 and probabilities[1].max() < UNCERTAIN_BELOW  # 3 once, 5 twice

@@ -76,7 +76,7 @@ def test_training_page_shows_curves_card_and_versions(mnist):
     card = next(m.value for m in test.markdown if m.value.startswith("- **Version:**"))
     assert "| |" not in card and "/" not in card.replace("https://", "")  # no empty table header, no file path
     assert re.search(r"\*\*Trained:\*\* \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d, in ", card)  # not an ISO time
-    assert "**Pen-drawn digits:** UCI pen-based handwritten digits, writers 1-24" in card
+    assert "**Pen-drawn digits:** UCI pen-based handwritten digits (Turkey), writers 1-24" in card
     assert [t.label for t in test.toggle] == ["Augment", "Activate if better"] and all(t.help for t in test.toggle)
 
 

@@ -45,11 +45,16 @@ def local_time(iso: str) -> str:
 
 def pen_source(config: dict) -> str:
     """Where a model's pen-drawn digits came from, in words: never the path of the file on this server."""
-    if not config.get("pen_path"):
+    sources = []
+    if config.get("pen_path"):
+        writers = config.get("pen_writers")
+        sources.append(f"UCI pen-based handwritten digits (Turkey), {f'writers {number_ranges(writers)}' if writers else 'all writers'}")
+    if config.get("uji_path"):
+        writers = config.get("uji_writers")
+        sources.append(f"UJI Pen Characters (Spain), {f'writers {number_ranges(writers)}' if writers else 'all 40 training writers'}")
+    if not sources:
         return "none (MNIST alone)"
-    writers = config.get("pen_writers")
-    who = f"writers {number_ranges(writers)}" if writers else "all writers"
-    return f"UCI pen-based handwritten digits, {who}, each drawn {config.get('pen_renders', 1)} times as users draw"
+    return f"{' and '.join(sources)}, each digit drawn {config.get('pen_renders', 1)} times as users draw"
 
 
 def number_ranges(numbers: list[int]) -> str:

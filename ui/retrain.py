@@ -121,14 +121,15 @@ def _settings_ui() -> None:
         if_better = middle.toggle("Activate if better", value=False, key="training_if_better",
                                   help="When the run ends, make the new model active for every visitor if it reads more test digits right than the active one")
         fetched = "" if defaults.pen_path is None or Path(defaults.pen_path).is_file() else " (downloaded from UCI when the run starts, once: 1.7 MB)"
-        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}{fetched}, drawn "
+        uji = f" and of {len(defaults.uji_writers)} writers of UJI Pen Characters (Spain)" if defaults.uji_path else ""
+        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}{fetched}{uji}, drawn "
                f"{defaults.pen_renders} times each in several hands and also with writing conventions (slashed zeros, "
                "crossed sevens...)" if defaults.pen_path else "only (PENDIGITS_PATH=none: no pen-drawn digits)")
         taught = (f", plus the corrections visitors sent that were accepted (each drawn {defaults.correction_renders} times; "
                   "a fifth of them kept out, to measure what it learned)" if defaults.corrections_path else "")
         st.caption(f"Trains on MNIST {pen}{taught}, and against {defaults.non_digits:,} drawings that are no digit (taps, "
                    f"scribbles, letters), so that it can say \"not a digit\". The defaults repeat the shipped model's data and augmentation in {RETRAIN_EPOCHS} "
-                   "epochs instead of 40: 6 to 9 minutes on 2 cores (99.35% on the test set), in a process of its own at low priority.")
+                   "epochs instead of 24: 6 to 9 minutes on 2 cores (99.35% on the test set), in a process of its own at low priority.")
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:

@@ -13,7 +13,6 @@ as users do. The temperature is stored in the model's card; ``recognize`` applie
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

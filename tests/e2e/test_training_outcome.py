@@ -53,7 +53,7 @@ def test_a_worse_run_needs_a_confirmation_and_is_no_banner_for_others(browser, m
         watcher.screenshot(path=screenshots / "training-outcome-worse.png", full_page=True)
         offer.click()
         dialog = watcher.get_by_role("dialog")
-        dialog.get_by_text("167 test errors against 42").wait_for()
+        dialog.get_by_text("167 test errors against 43").wait_for()
         assert "Every visitor of this app, on every server" in dialog.inner_text()
         watcher.screenshot(path=screenshots / "training-outcome-confirm.png")
         dialog.get_by_role("button", name="Keep mnist-cnn").click()

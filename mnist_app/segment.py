@@ -120,11 +120,11 @@ def _cut_candidates(box: tuple[int, int, int, int], mask: np.ndarray) -> list[_P
         return [_Piece(box, mask)]
     column_ink = mask.sum(axis=0)
     thin = 2.5 * max(stroke_width(mask), 1.0)  # about two strokes crossed, at most
-    costs, path_to = _cut_paths(mask)
     margin = max(4, round(CUT_SPACING * height))  # no cut nearer the blob's ends than this
     cuts = [np.full(height, column) for column in _valleys(column_ink, column_ink, thin, margin, margin)]
     taken = [int(cut[0]) for cut in cuts]
     if width >= PATH_ASPECT * height:
+        costs, path_to = _cut_paths(mask)
         for column in _valleys(costs, column_ink, thin, margin, max(4, round(PATH_SPACING * height)), taken):
             cuts.append(path_to(column))
     bounds = [np.zeros(height, int)]
@@ -171,13 +171,17 @@ def _cut_paths(mask: np.ndarray):
     ink = mask.astype(np.float32)
     cost = ink[0].copy()
     moves = np.zeros((height, width), np.int8)  # -1, 0 or 1: where the path came from in the row above
+    left, right = np.full(width, np.inf, np.float32), np.full(width, np.inf, np.float32)
     for row in range(1, height):
-        left = np.concatenate([[np.inf], cost[:-1]]) + BEND_COST  # from the column to the left
-        right = np.concatenate([cost[1:], [np.inf]]) + BEND_COST
-        options = np.stack([left, cost, right])
-        best = options.argmin(axis=0)
-        moves[row] = best - 1
-        cost = options[best, np.arange(width)] + ink[row]
+        left[1:] = cost[:-1] + BEND_COST  # from the column to the left
+        right[:-1] = cost[1:] + BEND_COST
+        # The cheapest of the three, the leftmost on a tie.
+        best, move = left.copy(), np.full(width, -1, np.int8)
+        for option, step in ((cost, 0), (right, 1)):
+            better = option < best
+            best[better], move[better] = option[better], step
+        moves[row] = move
+        cost = best + ink[row]
 
     def path(column: int) -> np.ndarray:
         columns = np.empty(height, int)

@@ -64,7 +64,7 @@ def two_servers_behind_nginx(mnist, tmp_path_factory):
     other = runs / "20260101-000000"  # the shipped model again, as a run: a version to make active
     shutil.copytree(Paths().default_model_dir, other)
     versions.write_run_state(other, "finished")
-    env = {"RUNS_DIR": str(runs), "MNIST_PATH": str(small), "PENDIGITS_PATH": "none", "KERAS_HOME": str(folder / "keras")}
+    env = {"RUNS_DIR": str(runs), "MNIST_PATH": str(small), "PENDIGITS_PATH": "none", "UJIPEN_PATH": "", "KERAS_HOME": str(folder / "keras")}
     with running_app(env=env) as first, running_app(env=env) as second, nginx_in_front_of([first, second]) as proxy:
         yield {"first": first, "second": second, "proxy": proxy, "runs": runs, "other": other.name, "env": env}
 

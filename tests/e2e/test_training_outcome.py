@@ -36,7 +36,7 @@ def test_a_worse_run_needs_a_confirmation_and_is_no_banner_for_others(browser, m
     lock = versions.TrainingLock(paths)  # the fake run's worker
     assert lock.acquire()
     run_dir = fake_run(stage="training")
-    env = {"RUNS_DIR": str(runs_dir), "PENDIGITS_PATH": "none"}
+    env = {"RUNS_DIR": str(runs_dir), "PENDIGITS_PATH": "none", "UJIPEN_PATH": ""}
     with running_app(env=env) as url:
         watcher = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
         watcher.set_default_timeout(90_000)  # the server's first Training page loads TensorFlow

@@ -207,3 +207,13 @@ def test_the_retrain_says_it_learns_from_accepted_corrections(mnist):
     store.accept([store.add(session="s", label=7, predicted=3, confidence=0.6, model_version="mnist-cnn", source="photo",
                             model_input=np.zeros((28, 28), np.uint8))])
     assert "plus the corrections visitors sent that were accepted" in caption(app("training"))
+
+
+def test_the_retrain_names_each_collection_of_pen_digits_it_learns_from(monkeypatch, tmp_path):
+    caption = lambda test: next(c.value for c in test.caption if c.value.startswith("Trains on MNIST"))  # noqa: E731
+    assert "only (PENDIGITS_PATH=none and no UJIPEN_PATH: no pen-drawn digits)" in caption(app("training"))
+    uji = tmp_path / "uji.txt"
+    uji.write_text("")  # named, not read, by the page
+    monkeypatch.setenv("UJIPEN_PATH", str(uji))  # pendigits stays none (the tests' default)
+    text = caption(app("training"))
+    assert "UJI Pen Characters (Spain), writers 1-9, 17" in text and "UCI pen-based" not in text

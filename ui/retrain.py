@@ -23,6 +23,7 @@ from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_confi
 from mnist_app.progress import Preparation
 from ui.common import trainer
 from ui.curves import curves_chart_ui
+from ui.model_card import pen_source
 from ui.outcome import duration, outcome_ui, watch
 
 POLL_SECONDS = 1.0
@@ -121,10 +122,9 @@ def _settings_ui() -> None:
         if_better = middle.toggle("Activate if better", value=False, key="training_if_better",
                                   help="When the run ends, make the new model active for every visitor if it reads more test digits right than the active one")
         fetched = "" if defaults.pen_path is None or Path(defaults.pen_path).is_file() else " (downloaded from UCI when the run starts, once: 1.7 MB)"
-        uji = f" and of {len(defaults.uji_writers)} writers of UJI Pen Characters (Spain)" if defaults.uji_path else ""
-        pen = (f"plus the pen-drawn digits of writers {defaults.pen_writers[0]}-{defaults.pen_writers[-1]}{fetched}{uji}, drawn "
-               f"{defaults.pen_renders} times each in several hands and also with writing conventions (slashed zeros, "
-               "crossed sevens...)" if defaults.pen_path else "only (PENDIGITS_PATH=none: no pen-drawn digits)")
+        pen = (f"plus the pen-drawn digits of {pen_source(dataclasses.asdict(defaults))}{fetched}, in several hands and "
+               "also with writing conventions (slashed zeros, crossed sevens...)" if defaults.pen_path or defaults.uji_path
+               else "only (PENDIGITS_PATH=none and no UJIPEN_PATH: no pen-drawn digits)")
         taught = (f", plus the corrections visitors sent that were accepted (each drawn {defaults.correction_renders} times; "
                   "a fifth of them kept out, to measure what it learned)" if defaults.corrections_path else "")
         st.caption(f"Trains on MNIST {pen}{taught}, and against {defaults.non_digits:,} drawings that are no digit (taps, "

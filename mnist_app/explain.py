@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from mnist_app.recognize import steady
+
 # The 2x2 poolings make the gradients of neighbouring pixels alternate in sign, a checkerboard that says
 # nothing about the digit; summed over a pixel's neighbours (a Gaussian of 0.8 pixels: mostly its 3x3), the
 # map shows which parts of the strokes count.
@@ -86,8 +88,6 @@ class Explainer:
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
         """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them (recognize.steady)."""
-        from mnist_app.recognize import steady
-
         return steady(lambda views: tf.nn.softmax(self._scores(views)).numpy(), _batch_of_one(image).numpy(),
                       self.temperature)[0]
 

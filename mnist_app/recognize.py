@@ -30,8 +30,9 @@ if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images st
 # never on pendigits-orig.tes or UJI's test writers (README, "Figures"): at 80% the mean over a digit's views
 # (steady) flags 2.0% of their answers and catches 76% of the mistakes (85% would flag 2.5% and catch 82%;
 # 80%, chosen on them before, is kept: benchmarks/recognition_accuracy.py --calibrate); under 40%, 0.1% of
-# their digits and most drawings that are no digit (benchmarks/hard_cases.py) are read as no digit; NO_DIGIT_WEIGHT 0.3 and 0.5
-# read as many of their numbers right as 0 (no such option) and keep printed letters out, 0.7 read fewer.
+# their digits and most drawings that are no digit (benchmarks/hard_cases.py) are read as no digit;
+# NO_DIGIT_WEIGHT 0.3 and 0.5 read as many of their numbers right as 0 (no such option) and keep printed
+# letters out, 0.7 read fewer.
 UNCERTAIN_BELOW = 0.80  # a digit read less surely than this is flagged "not sure"
 NOT_A_DIGIT_BELOW = 0.40  # ink read less surely than this is not a digit at all
 NO_DIGIT_WEIGHT = 0.5  # in number mode, how likely a mark is no digit against being one (see _read)

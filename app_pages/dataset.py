@@ -3,7 +3,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_app.data import sample_indices
+from mnist_app.training.data import sample_indices
 from ui.common import ACCENT, average_digits, digit_counts, image_grid_ui, mnist_split_ui
 
 SHOWN = 48  # images in the sample grid: twelve rows of four on a phone

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_app.recognize import UNCERTAIN_BELOW, recognize
+from mnist_app.reading.recognize import UNCERTAIN_BELOW, recognize
 from ui.canvas import drawing_canvas_ui, drawn_strokes
 from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, remembered, room_width_ui
 from ui.corrections import correct_digits_ui, correct_ui, reading_keys

@@ -6,7 +6,7 @@ from functools import partial
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_app.evaluate import bars_floor, mistakes, per_class_percentages
+from mnist_app.training.evaluate import bars_floor, mistakes, per_class_percentages
 from ui.common import active_model, evaluation_of, image_grid_ui, mnist_split_ui, pixels_ui, probabilities_figure
 from ui.inside import inside_link_ui
 

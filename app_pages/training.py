@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from mnist_app.model import describe_layers
+from mnist_app.models.model import describe_layers
 from ui.common import active_model
 from ui.curves import curves_chart_ui
 from ui.model_card import model_card_ui

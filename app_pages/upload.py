@@ -1,14 +1,14 @@
 """Upload: a photo or scan of handwriting (or a camera shot), every digit found and read.
 
-The upload stays in memory (in the session, so that it is still there after a visit to another page): its bytes go to mnist_app.images.read_picture, which checks them and decodes
+The upload stays in memory (in the session, so that it is still there after a visit to another page): its bytes go to mnist_app.reading.images.read_picture, which checks them and decodes
 them at the resolution reading needs (a 12-megapixel photo at half size), and its name is only ever
 shown, never used as a path.
 """
 
 import streamlit as st
 
-from mnist_app.images import ImageError, read_picture
-from mnist_app.recognize import recognize
+from mnist_app.reading.images import ImageError, read_picture
+from mnist_app.reading.recognize import recognize
 from ui.common import active_model, digits_read_ui, picture_ui, remembered
 from ui.corrections import correct_digits_ui
 from ui.inside import offer_inside_ui, read_digits

@@ -4,7 +4,7 @@ an operator accepts the corrections, the retrain button's default retrain learns
     python benchmarks/corrections_loop.py --styles-only      # how the shipped model reads each candidate style
     python benchmarks/corrections_loop.py [--style NAME] [--corrections 40] [--set correction_renders=50]
 
-1. Candidate styles, none of them among mnist_app.styles.CONVENTIONS (which the shipped model learned),
+1. Candidate styles, none of them among mnist_app.handwriting.conventions.CONVENTIONS (which the shipped model learned),
    made on the trajectories of pendigits-orig.tes (writers never trained on), drawn on the canvas as users
    draw and read with ``recognize`` (the Draw page's code) by models/mnist-cnn.
 2. Digits in the chosen style by the first half of the .tes writers, read by the shipped model; those it
@@ -37,9 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.corrections import CorrectionStore  # noqa: E402
-from mnist_app.pendigits import PenDigit, draw_strokes, read_pendigits  # noqa: E402
-from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
-from mnist_app.styles import _box, _line  # noqa: E402
+from mnist_app.handwriting.pendigits import PenDigit, draw_strokes, read_pendigits  # noqa: E402
+from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
+from mnist_app.handwriting.conventions import _box, _line  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 Strokes = tuple[np.ndarray, ...]
@@ -145,7 +145,7 @@ def read_right(predictor, images: list[np.ndarray], labels: list[int]) -> float:
 
 
 def plain(digits: list[PenDigit], seed: int) -> tuple[list[np.ndarray], list[int]]:
-    from mnist_app.pendigits import draw_like_a_user
+    from mnist_app.handwriting.pendigits import draw_like_a_user
 
     return [draw_like_a_user(d, np.random.default_rng([seed, i])) for i, d in enumerate(digits)], [d.label for d in digits]
 
@@ -201,7 +201,7 @@ def main() -> None:
           f"{len(stored)} corrections stored and accepted ({len(stored) - held} to train on, {held} held out)", flush=True)
 
     # 3. The retrain button's default retrain, through the job code the button uses.
-    from mnist_app.jobs import Trainer, default_config
+    from mnist_app.jobs.trainer import Trainer, default_config
 
     changes = {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in args.set)}
     config = default_config(paths, **changes)
@@ -230,7 +230,7 @@ def main() -> None:
 
 
 def store_card_test(model_dir: Path) -> dict:
-    from mnist_app.store import read_card
+    from mnist_app.models.store import read_card
 
     return read_card(model_dir)["test"]
 

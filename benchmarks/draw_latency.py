@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
-from mnist_app.recognize import load_predictor, recognize  # noqa: E402
+from mnist_app.handwriting.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
+from mnist_app.reading.recognize import load_predictor, recognize  # noqa: E402
 
 
 def canvas_png(digit, rng) -> bytes:

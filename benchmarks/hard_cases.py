@@ -2,7 +2,7 @@
 
     python benchmarks/hard_cases.py [--model DIR] [--set tes|tra] [--writers N ...] [--per-kind N]
 
-conventions   each convention of mnist_app.styles (slashed zero, crossed seven, flagged one...) applied to
+conventions   each convention of mnist_app.handwriting.conventions (slashed zero, crossed seven, flagged one...) applied to
               pen-drawn digits of writers the model never saw, drawn on the canvas and on paper: the share
               read right, and the share flagged as not sure
 not digits    taps, dashes, scribbles, letters and symbols (in the two Hershey fonts held out of training),
@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from mnist_app import nondigits  # noqa: E402
+from mnist_app.handwriting import nondigits  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import PenDigit, draw_like_a_user, write_on_paper  # noqa: E402
-from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
+from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper  # noqa: E402
+from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
 from writer_sets import SETS, read_set  # noqa: E402
-from mnist_app.styles import CONVENTIONS, apply_convention  # noqa: E402
+from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention  # noqa: E402
 
 
 

@@ -37,7 +37,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, running_app, screen_paths  # noqa: E402
-from mnist_app.pendigits import read_pendigits  # noqa: E402
+from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
 
 INVITATION = "Draw a digit on the black square"
 # Set on every mouse-up, in the page's own clock; the answer's wait below measures from it.

@@ -39,13 +39,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mnist_app import images  # noqa: E402
+from mnist_app.reading import images  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import PenDigit, _photograph, draw_like_a_user, draw_strokes, read_pendigits  # noqa: E402
+from mnist_app.handwriting.pendigits import PenDigit, _photograph, draw_like_a_user, draw_strokes, read_pendigits  # noqa: E402
 
 PENDIGITS = PROJECT.parent / "shared" / "data" / "pendigits"
 KINDS = ("phone", "scan", "canvas")
@@ -121,7 +120,7 @@ def _reset_peak() -> float:
 
 
 def measure(path: str, data: bytes, single: bool, repeat: int, threads: int) -> dict:
-    from mnist_app.recognize import load_predictor, recognize
+    from mnist_app.reading.recognize import load_predictor, recognize
 
     predictor = load_predictor(Paths().default_model_dir)
     read = images.read_picture if path == "engine" and hasattr(images, "read_picture") else images.read_image
@@ -202,10 +201,10 @@ def cost(args: argparse.Namespace) -> None:
 # --- accuracy at each bound ----------------------------------------------------------------------------
 
 def accuracy(args: argparse.Namespace) -> None:
-    from mnist_app.recognize import load_predictor, recognize
+    from mnist_app.reading.recognize import load_predictor, recognize
 
     try:
-        from mnist_app import resolution
+        from mnist_app.reading import pictures
     except ImportError:  # before the bound existed: every photo is read as it is
         resolution, args.budgets = None, [0]
     held_out = [d for d in read_pendigits(PENDIGITS / "pendigits-orig.tra") if d.writer in range(25, 31)]
@@ -228,8 +227,8 @@ def accuracy(args: argparse.Namespace) -> None:
     for budget in args.budgets:
         if resolution is not None:
             # For measuring only: the engine reads its bound at call time; 0 stands for no bound at all.
-            resolution.ANALYSIS_MAX_PIXELS = round(budget * 1e6) or images.MAX_PIXELS
-        analysed = "%dx%d" % (resolution.analysis_size(4000, 3000) if resolution is not None else (4000, 3000))
+            pictures.ANALYSIS_MAX_PIXELS = round(budget * 1e6) or images.MAX_PIXELS
+        analysed = "%dx%d" % (pictures.analysis_size(4000, 3000) if resolution is not None else (4000, 3000))
         read = images.read_picture if resolution is not None else images.read_image
         started = time.perf_counter()
         right = np.array([recognize(read(data), predictor, single=False).text == truth for data, truth, _ in photos])

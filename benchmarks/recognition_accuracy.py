@@ -29,8 +29,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
-from mnist_app.recognize import load_predictor, recognize_many  # noqa: E402
+from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
+from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
 from writer_sets import SETS, read_set  # noqa: E402
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.jobs import Trainer, default_config  # noqa: E402
+from mnist_app.jobs.trainer import Trainer, default_config  # noqa: E402
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_app.config import PEN_TRAINING_WRITERS, TrainConfig  # noqa: E402
-from mnist_app.data import load_mnist, to_unit_range  # noqa: E402
-from mnist_app.model import make_model  # noqa: E402
-from mnist_app.train import training_dataset  # noqa: E402
+from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
+from mnist_app.models.model import make_model  # noqa: E402
+from mnist_app.training.train import training_dataset  # noqa: E402
 
 
 def images_per_second(config: TrainConfig, images: np.ndarray, labels: np.ndarray, steps: int) -> float:
@@ -49,8 +49,8 @@ def main() -> None:
             print(f"batch {batch_size:>4}  augment {'on ' if augment else 'off'}  {rate:8.0f} images/s  "
                   f"(one epoch of 78,000 images: {78_000 / rate:5.1f} s)", flush=True)
     if args.pen:
-        from mnist_app.pen_sources import training_digits
-        from mnist_app.pendigits import pen_training_set
+        from mnist_app.handwriting.pen_sources import training_digits
+        from mnist_app.handwriting.pendigits import pen_training_set
 
         config = dataclasses.replace(TrainConfig(), pen_path=args.pen, pen_writers=PEN_TRAINING_WRITERS)
         started = time.perf_counter()

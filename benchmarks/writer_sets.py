@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mnist_app.pendigits import PenDigit, read_pendigits
-from mnist_app.ujipen import read_ujipen
+from mnist_app.handwriting.pendigits import PenDigit, read_pendigits
+from mnist_app.handwriting.ujipen import read_ujipen
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 SETS = ("tes", "tra", "uji-tst", "uji-trn")

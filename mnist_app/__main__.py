@@ -1,5 +1,5 @@
 import sys
 
-from mnist_app.cli import main
+from mnist_app.cli.main import main
 
 sys.exit(main())

@@ -124,7 +124,7 @@ def _env_path(name: str) -> Path | None:
 class TrainConfig:
     """Hyper-parameters of one training run; stored verbatim in the model card."""
 
-    # Architecture name, a key of mnist_app.model.ARCHITECTURES ("cnn" or "dense").
+    # Architecture name, a key of mnist_app.models.model.ARCHITECTURES ("cnn" or "dense").
     model: str = "cnn"
     # Upper bound on passes over the training data; early stopping may end the run sooner.
     epochs: int = 40
@@ -159,16 +159,16 @@ class TrainConfig:
     # How many differently drawn copies of each pen-drawn digit to add (size, place and pen vary).
     pen_renders: int = 3
     # Extra drawings of each pen-drawn digit that a writing convention applies to (a slashed 0, a crossed 7,
-    # a flagged 1...: mnist_app.styles), each with one of them.
+    # a flagged 1...: mnist_app.handwriting.conventions), each with one of them.
     convention_renders: int = 2
-    # Drawings of things that are not digits (taps, dashes, scribbles, letters: mnist_app.nondigits) added
+    # Drawings of things that are not digits (taps, dashes, scribbles, letters: mnist_app.handwriting.nondigits) added
     # to training, which teach the model to spread its belief over the ten digits for them; 0 adds none.
     non_digits: int = 12000
     # Weight of the loss on those drawings against the digits' loss (outlier exposure uses 0.5).
     non_digit_weight: float = 0.5
     # Only these writers of pen_path (their numbers in the file); None takes all. Those left out calibrate.
     pen_writers: tuple[int, ...] | None = None
-    # Pen-drawn digits of UJI Pen Characters (mnist_app.ujipen: writers of Spain, continental ones and
+    # Pen-drawn digits of UJI Pen Characters (mnist_app.handwriting.ujipen: writers of Spain, continental ones and
     # barred sevens) drawn and added like pen_path's; only its training writers (trn) are ever read.
     uji_path: str | None = None
     # Only these of its training writers (W01 -> 1); None takes all 40. Those left out calibrate.
@@ -180,7 +180,7 @@ class TrainConfig:
     corrections_path: str | None = None
     # Training images made from each accepted correction (its strokes redrawn, or its pixels augmented).
     # 50: 32 corrections make 1,600 of a default retrain's 98,877 images (1.6%), which taught it a new way of
-    # writing 7 without harm to MNIST (figures and reasons in mnist_app/corrections_training.py).
+    # writing 7 without harm to MNIST (figures and reasons in mnist_app/training/from_corrections.py).
     correction_renders: int = 50
 
     @classmethod

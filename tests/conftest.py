@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_app.config import Paths, TrainConfig  # noqa: E402  (after the log level is set)
-from mnist_app.data import Mnist, load_mnist  # noqa: E402
+from mnist_app.training.data import Mnist, load_mnist  # noqa: E402
 
 
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
@@ -33,7 +33,7 @@ def _require_mnist() -> Path:
 
 
 def _pen_digits(name: str):
-    from mnist_app.pendigits import read_pendigits
+    from mnist_app.handwriting.pendigits import read_pendigits
 
     path = PENDIGITS / name
     if not path.is_file():
@@ -79,7 +79,7 @@ def test_writers():
 @pytest.fixture(scope="session")
 def uji_writers():
     """The pen-drawn digits of UJI Pen Characters' 60 writers (40 trn, 20 tst)."""
-    from mnist_app.ujipen import read_ujipen
+    from mnist_app.handwriting.ujipen import read_ujipen
 
     if not UJIPEN.is_file():
         _missing(f"{UJIPEN} not found")
@@ -103,7 +103,7 @@ def shipped_model_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(mnist, tmp_path_factory):
     """One short training run on a slice of MNIST, shared by the tests that inspect its output."""
-    from mnist_app.train import train
+    from mnist_app.training.train import train
 
     events = []
     config = TrainConfig(epochs=3, train_limit=3000, batch_size=64, seed=3)

@@ -77,7 +77,7 @@ def outlined_cells(test: AppTest) -> list[tuple[int, int]]:
 
 @pytest.fixture
 def evaluation(shipped_model_dir):
-    from mnist_app.store import read_evaluation
+    from mnist_app.models.store import read_evaluation
 
     return read_evaluation(shipped_model_dir)
 

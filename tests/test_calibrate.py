@@ -3,10 +3,10 @@ import pytest
 
 import dataclasses
 
-from mnist_app.calibrate import calibration, fit_temperature
+from mnist_app.training.calibrate import calibration, fit_temperature
 from mnist_app.config import UJI_TRAINING_WRITERS, TrainConfig
-from mnist_app.pen_sources import held_out_digits, training_digits
-from mnist_app.recognize import calibrated
+from mnist_app.handwriting.pen_sources import held_out_digits, training_digits
+from mnist_app.reading.recognize import calibrated
 
 
 def overconfident(count=2000, seed=0):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_app.cli import main
-from mnist_app.store import read_card
+from mnist_app.cli.main import main
+from mnist_app.models.store import read_card
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -139,9 +139,9 @@ def test_check_names_a_missing_mnist_file_in_one_line(tmp_path):
 
 
 def test_check_warns_when_a_corrupted_active_model_falls_back(mnist, runs_dir, capsys):
-    from mnist_app import store, versions
+    from mnist_app.models import store, versions
     from mnist_app.config import Paths
-    from mnist_app.model import make_model
+    from mnist_app.models.model import make_model
 
     paths = Paths.from_env()
     run_dir = versions.new_run_dir(paths, {"epochs": 1})
@@ -157,14 +157,14 @@ def test_check_warns_when_a_corrupted_active_model_falls_back(mnist, runs_dir, c
 
 
 def test_check_fails_when_not_even_the_shipped_model_loads(mnist, tmp_path, monkeypatch, capsys):
-    from mnist_app import cli, store
     from mnist_app.config import Paths
+    from mnist_app.models import store
 
     broken = Paths(models_dir=tmp_path / "models", runs_dir=tmp_path / "models" / "runs", mnist_path=Paths.from_env().mnist_path)
     broken.default_model_dir.mkdir(parents=True)
     (broken.default_model_dir / store.CARD_FILE).write_text('{"name": "cnn", "test": {"accuracy": 0.99}}')
     (broken.default_model_dir / store.MODEL_FILE).write_bytes(b"garbage")
-    monkeypatch.setattr(cli.Paths, "from_env", classmethod(lambda cls: broken))
+    monkeypatch.setattr(Paths, "from_env", classmethod(lambda cls: broken))
     assert main(["check"]) == 1
     err = capsys.readouterr().err.splitlines()[-1]
     assert err.startswith("error: the shipped model mnist-cnn could not be loaded (")
@@ -178,8 +178,8 @@ def test_check_refuses_a_misspelt_retraining_switch(monkeypatch, capsys):
 
 
 def test_the_terminal_shows_each_preparation_step_once(capsys):
-    from mnist_app.cli import _TerminalProgress
-    from mnist_app.progress import Preparation
+    from mnist_app.cli.train import _TerminalProgress
+    from mnist_app.training.progress import Preparation
 
     show = _TerminalProgress()  # stdout is not a terminal under pytest: one line per step, no counts
     for step in [Preparation("Reading the MNIST digits"), None, Preparation("Drawing 250 training digits from pen strokes", 10, 250),
@@ -292,7 +292,7 @@ def test_corrections_export_writes_keras_layout(corrections_db, tmp_path, capsys
     import numpy as np
 
     from mnist_app.corrections import is_held_out
-    from mnist_app.data import load_mnist
+    from mnist_app.training.data import load_mnist
 
     store, images = corrections_db
     store.accept(images)
@@ -364,7 +364,7 @@ def test_corrections_errors_are_no_traceback_in_a_real_process(tmp_path):
 
 
 def test_uji_option_checks_its_file_and_keeps_only_training_writers(mnist, tmp_path, capsys):
-    from mnist_app.cli import _uji_file
+    from mnist_app.cli.train import _uji_file
     from mnist_app.config import UJI_TRAINING_WRITERS
     from tests.conftest import UJIPEN
 

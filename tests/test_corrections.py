@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from mnist_app.corrections import HELD_OUT_SHARE, CorrectionRefused, CorrectionsError, CorrectionStore, is_held_out
-from mnist_app.data import load_mnist
+from mnist_app.training.data import load_mnist
 
 PROJECT = Path(__file__).resolve().parents[1]
 

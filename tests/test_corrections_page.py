@@ -80,7 +80,7 @@ def test_once_the_rows_change_nothing_stays_selected(store):
 
 
 def test_rows_changed_by_someone_else_before_the_click_change_nothing(store):
-    first, second = add(store, 3), add(store, 4)
+    _, second = add(store, 3), add(store, 4)
     test = app("corrections")
     select(test, [1]).run()  # the first correction
     store.delete([second])  # another operator, meanwhile: row 1 is no longer there, row 0 is the first
@@ -90,7 +90,7 @@ def test_rows_changed_by_someone_else_before_the_click_change_nothing(store):
 
 
 def test_relabel_and_delete(store):
-    first, second = add(store, 3), add(store, 4)
+    first, _ = add(store, 3), add(store, 4)
     test = app("corrections")
     select(test, [1]).run()  # newest first: the second row is the first correction
     test.selectbox(key="corrections_relabel_to").set_value(8)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.data import DataError, load_mnist, to_unit_range
+from mnist_app.training.data import DataError, load_mnist, to_unit_range
 
 
 def test_real_file_has_mnist_shapes(mnist):

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mnist_app.evaluate import bars_floor, evaluate, per_class_percentages, report
-from mnist_app.model import Predictor
-from mnist_app.store import load_model_dir, read_evaluation
+from mnist_app.training.evaluate import bars_floor, evaluate, per_class_percentages, report
+from mnist_app.models.model import Predictor
+from mnist_app.models.store import load_model_dir, read_evaluation
 
 
 def one_hot_probabilities(predicted, confidence):

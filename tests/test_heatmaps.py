@@ -1,10 +1,10 @@
-"""The pictures of saliency, feature maps and weights (mnist_app.heatmaps)."""
+"""The pictures of saliency, feature maps and weights (mnist_app.explaining.heatmaps)."""
 
 import numpy as np
 import pytest
 
-from mnist_app import heatmaps
-from mnist_app.images import ACCENT_RGB
+from mnist_app.explaining import heatmaps
+from mnist_app.reading.images import ACCENT_RGB
 
 
 def test_the_scale_ignores_zeros_and_one_extreme_pixel():

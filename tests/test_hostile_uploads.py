@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bad_inputs import bad_images, png_bytes
-from mnist_app.pendigits import write_on_paper
+from mnist_app.handwriting.pendigits import write_on_paper
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Names a browser may send (paths, quotes, control characters, other scripts, markdown, great length),

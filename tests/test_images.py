@@ -7,9 +7,10 @@ from PIL import Image
 
 from at_once import AtOnce, run_in_threads
 from bad_inputs import bad_images, bomb_png, png_bytes
-from mnist_app import images, resolution
-from mnist_app.images import MAX_PIXELS, ImageError, annotate, read_image, read_picture
-from mnist_app.resolution import Picture
+from mnist_app import threads
+from mnist_app.reading import images, pictures
+from mnist_app.reading.images import MAX_PIXELS, ImageError, annotate, read_image, read_picture
+from mnist_app.reading.pictures import Picture
 
 
 def digit_image(mnist, index=0, scale=8) -> np.ndarray:
@@ -79,8 +80,8 @@ def test_a_large_jpeg_is_decoded_at_half_its_size_and_turned_upright(orientation
     assert square == {1: (1000, 600, 400, 400), 3: (2600, 2000, 400, 400), 6: (2000, 1000, 400, 400), 8: (600, 2600, 400, 400)}[orientation]
     rows, columns = np.nonzero(picture.pixels[..., 0] < 128)
     np.testing.assert_allclose((columns.min(), rows.min(), np.ptp(columns) + 1, np.ptp(rows) + 1), np.array(square) / 2, atol=1)
-    np.testing.assert_allclose(picture.pixels, resolution.shrink(full), atol=40)  # the same picture, only smaller
-    assert np.abs(picture.pixels.astype(int) - resolution.shrink(full)).mean() < 1
+    np.testing.assert_allclose(picture.pixels, pictures.shrink(full), atol=40)  # the same picture, only smaller
+    assert np.abs(picture.pixels.astype(int) - pictures.shrink(full)).mean() < 1
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
@@ -99,7 +100,7 @@ def test_a_large_png_is_shrunk_in_any_mode_as_read_image_reads_it(mode):
     full = read_image(data)
     assert picture.pixels.shape == (1050, 2100, full.shape[2]) and picture.original_size == (width, height)
     assert picture.pixels.dtype == np.uint8
-    np.testing.assert_array_equal(picture.pixels, resolution.shrink(full))  # whole blocks of equal pixels
+    np.testing.assert_array_equal(picture.pixels, pictures.shrink(full))  # whole blocks of equal pixels
 
 
 def _saved(image: Image.Image) -> bytes:
@@ -119,7 +120,7 @@ def test_annotate_draws_a_pictures_boxes_where_they_fall_on_its_pixels():
 def test_at_most_so_many_large_files_are_decoded_at_once(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
+    monkeypatch.setattr(threads, "_workers", ThreadPoolExecutor(max_workers=2))
     counted = AtOnce(images._shrunk)
     monkeypatch.setattr(images, "_shrunk", counted)
     data = png_bytes(np.full((1000, 1500), 255, np.uint8))  # 1.5 megapixels: large, within the budget
@@ -161,7 +162,7 @@ def test_transparent_png_keeps_its_alpha():
 
 
 def test_predict_cli_reads_every_file_and_reports_each(bad_files, mnist, tmp_path, capsys):
-    from mnist_app.cli import main
+    from mnist_app.cli.main import main
 
     seven = tmp_path / "seven.png"
     seven.write_bytes(png_bytes(digit_image(mnist, 0)))  # MNIST test image 0 is a 7
@@ -183,7 +184,7 @@ def test_predict_cli_reads_every_file_and_reports_each(bad_files, mnist, tmp_pat
 
 
 def test_predict_cli_reads_a_number_and_prints_a_table(mnist, tmp_path, capsys):
-    from mnist_app.cli import main
+    from mnist_app.cli.main import main
 
     number = np.hstack([digit_image(mnist, index, scale=6) for index in (1, 2, 0)])  # 2, 1, 7
     path = tmp_path / "number.png"
@@ -195,7 +196,7 @@ def test_predict_cli_reads_a_number_and_prints_a_table(mnist, tmp_path, capsys):
 def test_predict_json_says_how_sure_and_what_is_no_digit(tmp_path, capsys):
     import cv2
 
-    from mnist_app.cli import main
+    from mnist_app.cli.main import main
 
     dash = np.zeros((280, 280), np.uint8)
     cv2.line(dash, (60, 140), (220, 150), 255, 18, cv2.LINE_AA)
@@ -208,8 +209,8 @@ def test_predict_json_says_how_sure_and_what_is_no_digit(tmp_path, capsys):
 
 
 def test_predict_json_gives_each_digit_its_uncertain_flag_and_line(mnist, tmp_path, capsys):
-    from mnist_app.cli import main
-    from mnist_app.recognize import UNCERTAIN_BELOW
+    from mnist_app.cli.main import main
+    from mnist_app.reading.recognize import UNCERTAIN_BELOW
 
     number = np.hstack([digit_image(mnist, index, scale=6) for index in (1, 2, 0)])  # 2, 1, 7
     (tmp_path / "number.png").write_bytes(png_bytes(number))
@@ -221,7 +222,7 @@ def test_predict_json_gives_each_digit_its_uncertain_flag_and_line(mnist, tmp_pa
 
 
 def test_predict_cli_gives_a_large_images_boxes_in_its_own_pixels(mnist, tmp_path, capsys):
-    from mnist_app.cli import main
+    from mnist_app.cli.main import main
 
     page = np.full((3000, 4200), 255, np.uint8)  # 12.6 megapixels, read at half the size
     seven = np.kron(mnist.x_test[0], np.ones((20, 20), np.uint8))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.pendigits import write_on_paper
+from mnist_app.handwriting.pendigits import write_on_paper
 from tests.apptest import app
 from tests.test_pages import canvas, canvas_image, drawn, photo_read  # noqa: F401  (canvas: the fake canvas fixture)
 
@@ -101,7 +101,7 @@ def test_any_mnist_test_image_by_its_index(mnist):
 
 
 def test_a_mistake_opens_from_the_evaluation_page_with_its_saliency(mnist, shipped_model_dir):
-    from mnist_app.store import read_evaluation
+    from mnist_app.models.store import read_evaluation
 
     test = app("evaluation")
     mistake = test.selectbox(key="evaluation_example").value

@@ -11,9 +11,11 @@ import time
 
 import pytest
 
-from mnist_app import jobs, store, versions, worker
+from mnist_app import files
+from mnist_app.jobs import worker
+from mnist_app.models import store, versions
 from mnist_app.config import Paths, TrainConfig
-from mnist_app.jobs import Trainer, TrainerBusy, default_config
+from mnist_app.jobs.trainer import LOG_FILE, Trainer, TrainerBusy, default_config, read_status
 
 # Seconds on 1,200 MNIST images (and a few drawings that are no digit), plus the worker's start.
 QUICK = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0.2, augment=False, seed=2, train_limit=1200, non_digits=200)
@@ -48,7 +50,7 @@ def test_a_short_retrain_becomes_a_version_and_can_be_activated(trainer, paths):
     run_dir = paths.runs_dir / status.run_id
     record = json.loads((run_dir / versions.RUN_FILE).read_text())
     assert record["config"] == dataclasses.asdict(QUICK) | {"stroke_range": list(QUICK.stroke_range)} and record["command"] == "pytest"
-    assert 0 < status.elapsed_s() < 300 and (run_dir / jobs.LOG_FILE).stat().st_size > 0
+    assert 0 < status.elapsed_s() < 300 and (run_dir / LOG_FILE).stat().st_size > 0
     version = versions.find_version(paths, status.run_id)
     assert version.usable and not version.shipped and version.card["command"] == "pytest"
     assert versions.active_version(paths).version.id == "mnist-cnn"  # not active until asked
@@ -123,7 +125,7 @@ def test_stop_while_the_data_is_prepared_ends_the_run_at_once(trainer, paths):
 
 def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, monkeypatch):
     # The worker's job, run here in the test's process so that the disk can be made to fail.
-    from mnist_app import train
+    from mnist_app.training import train
 
     versions.activate(paths, "mnist-cnn")
 
@@ -134,7 +136,7 @@ def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, 
     monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
     run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))
     assert worker.run_job(paths, run_dir, QUICK, activate="always", command="pytest") == "failed"
-    status = jobs.read_status(run_dir)
+    status = read_status(run_dir)
     assert status.stage == "failed" and "could not be saved" in status.error and "No space left on device" in status.error
     assert versions.active_version(paths).version.id == "mnist-cnn"
     assert versions.find_version(paths, status.run_id).state == "failed"
@@ -142,17 +144,17 @@ def test_a_failed_save_leaves_the_active_model_and_says_why(paths, small_mnist, 
 
 def test_the_worker_writes_what_the_preparation_does_for_the_page(paths, small_mnist, monkeypatch):
     # The worker's job, run here in the test's process so that every write of preparation.json is seen.
-    from mnist_app import progress, train
+    from mnist_app.training import progress, train
 
     written = []
-    write = versions.write_json_atomically
+    write = files.write_json_atomically
 
     def spy(path, record):
         if path.name == progress.PREPARATION_FILE:
             written.append(progress.Preparation(**record))
         write(path, record)
 
-    monkeypatch.setattr(versions, "write_json_atomically", spy)
+    monkeypatch.setattr(files, "write_json_atomically", spy)
     monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
     run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))
     assert worker.run_job(paths, run_dir, QUICK, activate="never", command="pytest") == "finished"
@@ -165,16 +167,16 @@ def test_the_worker_writes_what_the_preparation_does_for_the_page(paths, small_m
 
 def test_a_preparing_run_shows_its_preparation(paths):
     run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK), stage="preparing")
-    versions.write_json_atomically(run_dir / "preparation.json", {"step": "Drawing 12,000 training digits from pen strokes", "done": 4100, "total": 12000})
+    files.write_json_atomically(run_dir / "preparation.json", {"step": "Drawing 12,000 training digits from pen strokes", "done": 4100, "total": 12000})
     lock = versions.TrainingLock(paths)  # as the worker holds it
     assert lock.acquire()
     try:
-        status = jobs.read_status(run_dir)
+        status = read_status(run_dir)
     finally:
         lock.release()
     assert status.stage == "preparing" and status.preparation.fraction == pytest.approx(4100 / 12000)
     versions.write_run_state(run_dir, "running", stage="training")
-    assert jobs.read_status(run_dir).preparation is None  # the stage is over (and this run is dead: failed)
+    assert read_status(run_dir).preparation is None  # the stage is over (and this run is dead: failed)
 
 
 def test_a_second_trainer_sees_the_live_run_stops_it_and_cannot_start_another(trainer, paths):
@@ -223,7 +225,7 @@ def test_a_run_that_ends_while_its_status_is_read_is_not_taken_for_dead(paths, m
         return False  # by the time of the probe the worker has gone
 
     monkeypatch.setattr(versions, "training_elsewhere", probe_as_the_worker_ends)
-    status = jobs.read_status(run_dir)
+    status = read_status(run_dir)
     assert status.stage == "finished" and status.error is None
 
 
@@ -270,9 +272,9 @@ def accepted_corrections(paths, training_writers):
 
 def test_a_retrain_with_corrections_measures_the_held_out_ones(paths, small_mnist, monkeypatch, accepted_corrections):
     # The worker's job, run here in the test's process, with the shipped model active as it starts.
-    from mnist_app import progress, train
-    from mnist_app.corrections_training import read_corrections
-    from mnist_app.recognize import load_predictor
+    from mnist_app.training import progress, train
+    from mnist_app.training.from_corrections import read_corrections
+    from mnist_app.reading.recognize import load_predictor
 
     monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
     config = dataclasses.replace(QUICK, corrections_path=str(paths.corrections_file), correction_renders=5)
@@ -293,7 +295,7 @@ def test_a_retrain_with_corrections_measures_the_held_out_ones(paths, small_mnis
 
 
 def test_a_retrain_without_corrections_has_no_corrections_figures(paths, small_mnist, monkeypatch):
-    from mnist_app import train
+    from mnist_app.training import train
 
     monkeypatch.setattr(train, "load_mnist", lambda: small_mnist)
     run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK))

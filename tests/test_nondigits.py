@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_app import nondigits
+from mnist_app.handwriting import nondigits
 
 
 @pytest.mark.parametrize("kind", nondigits.KINDS)

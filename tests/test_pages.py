@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.pendigits import draw_like_a_user, write_on_paper
+from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper
 from tests.apptest import app
 
 
@@ -137,7 +137,7 @@ def test_draw_page_says_plainly_when_it_is_no_digit(canvas, mnist):
 
 
 def test_draw_page_says_when_one_digit_mode_sees_a_number(canvas, mnist, pen_digits):
-    from mnist_app.pendigits import PenDigit
+    from mnist_app.handwriting.pendigits import PenDigit
 
     four, two = next(d for d in pen_digits if d.label == 4), next(d for d in pen_digits if d.label == 2)
     strokes = (*four.strokes, *(stroke + np.float32([400, 0]) for stroke in two.strokes))
@@ -242,7 +242,7 @@ def test_upload_page_says_when_there_is_no_digit(mnist):
 
 
 def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
-    from mnist_app import versions
+    from mnist_app.models import versions
     from mnist_app.config import Paths
 
     (runs_dir / versions.ACTIVE_FILE).write_text('{"id": "20200101-000000"}')

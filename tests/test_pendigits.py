@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_app.config import TrainConfig
-from mnist_app.pendigits import draw_like_a_user, draw_strokes, pen_training_set, read_pendigits, write_on_paper
+from mnist_app.handwriting.pendigits import draw_like_a_user, draw_strokes, pen_training_set, read_pendigits, write_on_paper
 
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 

@@ -7,14 +7,15 @@ import pytest
 from PIL import Image
 
 from at_once import AtOnce, run_in_threads
-from mnist_app import recognize as recognize_module
-from mnist_app import resolution
-from mnist_app.images import read_image, read_picture
-from mnist_app.pendigits import draw_like_a_user, write_on_paper
-from mnist_app import nondigits
-from mnist_app.pendigits import PenDigit
-from mnist_app.recognize import UNCERTAIN_BELOW, load_predictor, model_input, recognize, recognize_many
-from mnist_app.styles import CONVENTIONS, apply_convention
+from mnist_app import threads
+from mnist_app.reading.images import read_image, read_picture
+from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper
+from mnist_app.handwriting import nondigits
+from mnist_app.handwriting.pendigits import PenDigit
+from mnist_app.reading import preprocess
+from mnist_app.reading.preprocess import model_input
+from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
+from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention
 
 
 
@@ -91,7 +92,7 @@ def test_an_mnist_image_is_read_as_it_is(predictor, mnist):
 
 @pytest.mark.parametrize("name", list(CONVENTIONS))
 def test_each_writing_convention_is_read(name, predictor, held_out):
-    """A regression test of each convention of mnist_app.styles, on writers held out of training."""
+    """A regression test of each convention of mnist_app.handwriting.conventions, on writers held out of training."""
     label = CONVENTIONS[name][0]
     rng = np.random.default_rng(8)
     written = [apply_convention(name, digit.strokes, rng) for digit in held_out if digit.label == label]
@@ -181,15 +182,15 @@ def test_an_image_within_the_budget_is_analysed_as_it_is(predictor, mnist):
 
 
 def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_wait(predictor, monkeypatch):
-    monkeypatch.setattr(resolution, "_workers", ThreadPoolExecutor(max_workers=2))
-    counted = AtOnce(recognize_module.find_ink)
-    monkeypatch.setattr(recognize_module, "find_ink", counted)
+    monkeypatch.setattr(threads, "_workers", ThreadPoolExecutor(max_workers=2))
+    counted = AtOnce(preprocess.find_ink)
+    monkeypatch.setattr(preprocess, "find_ink", counted)
     large = np.full((1000, 1200), 255, np.uint8)  # 1.2 megapixels: large, within the budget
     run_in_threads(recognize, (large, predictor), 6)
     assert counted.most == 2
     busy = threading.Event()
     for _ in range(2):  # every worker taken, as by two large photos
-        resolution._workers.submit(busy.wait, 60)
+        threads._workers.submit(busy.wait, 60)
     try:
         small = threading.Thread(target=recognize, args=(np.zeros((280, 280), np.uint8), predictor))
         small.start()
@@ -200,7 +201,7 @@ def test_at_most_so_many_large_images_are_analysed_at_once_and_small_ones_never_
 
 
 def test_turned_inputs_keep_their_ink_and_turn_back():
-    from mnist_app.preprocess import turned
+    from mnist_app.reading.preprocess import turned
 
     digit = np.zeros((1, 28, 28), np.float32)
     digit[0, 6:22, 12:16] = 1.0  # an upright bar
@@ -215,7 +216,7 @@ def test_turned_inputs_keep_their_ink_and_turn_back():
 
 
 def test_an_answer_that_moves_when_the_digit_is_turned_is_not_sure():
-    from mnist_app.recognize import UNCERTAIN_BELOW, steady
+    from mnist_app.reading.recognize import UNCERTAIN_BELOW, steady
 
     inputs = np.zeros((2, 28, 28), np.float32)
     inputs[0, 10, 10] = 1.0  # the first input reads 3 however it is turned; the second reads 3 only upright

@@ -12,7 +12,7 @@ import pytest
 from keras import layers
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import store, versions
+from mnist_app.models import store, versions
 from mnist_app.config import Paths, RetrainAccess
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_a_model_file_with_code_is_refused(hostile_model, tmp_path):
 
 
 def test_an_active_version_with_code_falls_back_to_the_shipped_model(hostile_model):
-    from mnist_app.recognize import load_predictor
+    from mnist_app.reading.recognize import load_predictor
 
     model, marker = hostile_model
     paths = Paths.from_env()  # the real shipped model, and this test's own runs folder
@@ -230,7 +230,7 @@ class _RunsWhenUnpickled:
 
 
 def test_a_pen_digit_cache_with_pickled_objects_is_refused(training_writers, tmp_path):
-    from mnist_app.pendigits import cache_key, digits_digest, pen_training_set
+    from mnist_app.handwriting.pendigits import cache_key, digits_digest, pen_training_set
 
     digits, marker = [digit for digit in training_writers if digit.writer == 3], tmp_path / "pickle-ran"
     cache = tmp_path / f"pen-{cache_key(None, digits_digest(digits), 1, 0, 0)}.npz"  # renders, seed, convention renders

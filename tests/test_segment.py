@@ -1,8 +1,8 @@
 import cv2
 import numpy as np
 
-from mnist_app.preprocess import find_ink, to_gray
-from mnist_app.segment import Candidate, Line, Segment, best_grouping, propose, whole_image
+from mnist_app.reading.preprocess import find_ink, to_gray
+from mnist_app.reading.segment import Candidate, Line, Segment, best_grouping, propose, whole_image
 
 
 def lines_of(image):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mnist_app.model import Predictor, make_model
-from mnist_app.store import CARD_FILE, load_model_dir, read_card, read_evaluation, write_model_dir
+from mnist_app.models.model import Predictor, make_model
+from mnist_app.models.store import CARD_FILE, load_model_dir, read_card, read_evaluation, write_model_dir
 
 
 def test_write_then_read_a_model_directory(tmp_path):

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from mnist_app.config import TrainConfig
-from mnist_app.model import Predictor
-from mnist_app.store import CARD_FILE, EVALUATION_FILE, MODEL_FILE, load_model_dir, read_card
-from mnist_app.train import TrainingStopped, split_validation, train, training_images
+from mnist_app.models.model import Predictor
+from mnist_app.models.store import CARD_FILE, EVALUATION_FILE, MODEL_FILE, load_model_dir, read_card
+from mnist_app.training.train import TrainingStopped, split_validation, train, training_images
 
 
 def test_tiny_run_beats_chance_clearly(tiny_run):
@@ -67,7 +67,7 @@ def _evaluate_on_validation(model_dir, data, config) -> tuple[float, float]:
     """The saved model's loss and accuracy on the run's own validation images, measured as fit measures them."""
     import keras
 
-    from mnist_app.train import DigitAccuracy, DigitOrNotLoss
+    from mnist_app.training.train import DigitAccuracy, DigitOrNotLoss
 
     model = load_model_dir(model_dir)
     model.compile(loss=DigitOrNotLoss(config.non_digit_weight), metrics=[DigitAccuracy(name="accuracy")])
@@ -108,7 +108,7 @@ def test_a_finished_run_keeps_its_best_epoch(tiny_run, mnist):
 
 
 def test_the_preparation_says_what_it_draws_and_how_far_it_is(mnist):
-    from mnist_app.progress import Preparation
+    from mnist_app.training.progress import Preparation
 
     steps = []
     training_images(mnist, TrainConfig(train_limit=1500, non_digits=250), prepare=steps.append)
@@ -120,7 +120,7 @@ def test_the_preparation_says_what_it_draws_and_how_far_it_is(mnist):
 
 
 def test_the_pen_drawn_digits_are_counted_while_drawn_and_not_when_cached(mnist, training_writers):
-    from mnist_app.progress import Preparation
+    from mnist_app.training.progress import Preparation
     from tests.conftest import PENDIGITS
 
     config = TrainConfig(train_limit=600, non_digits=0, pen_path=str(PENDIGITS / "pendigits-orig.tra"), pen_writers=(3,),
@@ -164,7 +164,7 @@ def test_config_rejects_bad_values(field, value, message):
 
 
 def test_the_loss_asks_for_an_even_spread_on_drawings_that_are_no_digit():
-    from mnist_app.train import NOT_A_DIGIT, DigitAccuracy, DigitOrNotLoss
+    from mnist_app.training.train import NOT_A_DIGIT, DigitAccuracy, DigitOrNotLoss
 
     probabilities = np.array([[0.7, 0.1] + [0.025] * 8, [0.1] * 10, [0.7, 0.1] + [0.025] * 8], np.float32)
     labels = np.array([0, NOT_A_DIGIT, NOT_A_DIGIT])
@@ -179,7 +179,7 @@ def test_the_loss_asks_for_an_even_spread_on_drawings_that_are_no_digit():
 
 
 def test_drawings_that_are_no_digit_join_the_training_images(mnist):
-    from mnist_app.train import NOT_A_DIGIT
+    from mnist_app.training.train import NOT_A_DIGIT
 
     images, labels = training_images(mnist, TrainConfig(train_limit=600, non_digits=50))
     assert len(images) == 650 and (labels == NOT_A_DIGIT).sum() == 50

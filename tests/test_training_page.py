@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import store, versions
+from mnist_app import files
+from mnist_app.models import store, versions
 from mnist_app.config import Paths, TrainConfig
 from tests.apptest import app
 
@@ -137,7 +138,7 @@ def test_a_better_run_is_a_direct_primary_action(mnist, training_lock):
 
 def test_a_preparing_run_says_what_it_draws_and_how_far_it_is(mnist, training_lock):
     run_dir = fake_run(stage="preparing")
-    versions.write_json_atomically(run_dir / "preparation.json",
+    files.write_json_atomically(run_dir / "preparation.json",
                                    {"step": "Drawing 12,000 training digits from pen strokes", "done": 4100, "total": 12000})
     test = app("training")
     bar = test.get("progress")[0]

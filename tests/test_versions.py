@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from mnist_app import store, versions
+from mnist_app.models import store, versions
 from mnist_app.config import Paths
-from mnist_app.model import make_model
+from mnist_app.models.model import make_model
 
 
 @pytest.fixture

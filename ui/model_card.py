@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from mnist_app.versions import Version
+from mnist_app.models.versions import Version
 
 
 def model_card_ui(version: Version) -> None:

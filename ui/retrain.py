@@ -1,7 +1,7 @@
 """The Training page's retrain panel (app_pages/training.py uses it; the outcome of a run: ui/outcome.py, the
 list of versions: ui/versions_list.py).
 
-The run trains in a worker process of its own (mnist_app.jobs, mnist_app.worker); this module only starts
+The run trains in a worker process of its own (mnist_app.jobs.trainer, mnist_app.jobs.worker); this module only starts
 it, stops it and shows its status, read from the run's directory by a fragment that reruns every second
 while the run lasts. A run started by another server on the same models folder shows here the same way.
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_app.config import Paths, RetrainAccess
-from mnist_app.jobs import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
-from mnist_app.progress import Preparation
+from mnist_app.jobs.trainer import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
+from mnist_app.training.progress import Preparation
 from ui.common import trainer
 from ui.curves import curves_chart_ui
 from ui.model_card import pen_source

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from mnist_app.images import EXTENSIONS
+from mnist_app.reading.images import EXTENSIONS
 
 NAME_SHOWN_CHARS = 60  # longer file names are shortened in the middle, keeping the extension
 _KEPT_KEY = "upload_kept"  # the last photo read, kept in the session: its name and bytes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app import versions
+from mnist_app.models import versions
 from mnist_app.config import Paths
 from ui.common import ActiveModel, active_model, rerun_saying
 from ui.model_card import local_time

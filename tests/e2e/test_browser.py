@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from browser import draw_digit, metric_value, wait_until_idle
-from mnist_app.pendigits import PenDigit, write_on_paper
+from mnist_app.handwriting.pendigits import PenDigit, write_on_paper
 
 # Each page's URL path, and a text near its end: once it shows, the page has drawn.
 PAGES = {
@@ -54,7 +54,7 @@ def test_draw_a_seven_then_a_three_then_clear(page, server_url, writers, screens
 
 
 def test_a_dash_is_no_digit_and_a_slashed_zero_is_a_zero(page, server_url, writers, screenshots):
-    from mnist_app.styles import apply_convention
+    from mnist_app.handwriting.conventions import apply_convention
 
     page.goto(server_url)
     page.get_by_text("Draw a digit on the black square").wait_for()

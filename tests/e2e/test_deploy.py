@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_healthy, wait_until_idle
-from mnist_app import store, versions
+from mnist_app.models import store, versions
 from mnist_app.config import Paths
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -8,11 +8,10 @@ import time
 
 import cv2
 import numpy as np
-import pytest
 from playwright.sync_api import expect
 
 from browser import canvas_ink, draw_digit, metric_value, touch_digit, touch_path, wait_until_idle
-from mnist_app.pendigits import PenDigit, write_on_paper
+from mnist_app.handwriting.pendigits import PenDigit, write_on_paper
 
 PHONE = {"width": 390, "height": 844}
 

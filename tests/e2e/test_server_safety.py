@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from browser import metric_value, wait_until_idle
-from mnist_app.pendigits import write_on_paper
+from mnist_app.handwriting.pendigits import write_on_paper
 
 XSRF_COOKIE = "_streamlit_xsrf"  # streamlit.web.server.starlette.starlette_server_config.XSRF_COOKIE_NAME
 BOUNDARY = "----an-upload-from-outside-the-page"

@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` starts the app, `make test` runs every test.
+# The two commands of the README: `make run` starts the app, `make test` runs every check and test.
+# While changing code: `make quick` (the tests without a browser or a real training run) and `make lint`.
 # Both first set up what they need (a virtual environment in .venv, and for the tests Debian packages).
 
 VENV := .venv
@@ -26,15 +27,24 @@ export UJIPEN_PATH := $(SHARED_UJIPEN)
 endif
 endif
 
-.PHONY: run test setup setup-test browser
+.PHONY: run test quick lint setup setup-test browser
 
 # The start-up check loads the active model and MNIST as the app will; a failure stops here with its reason.
 run: setup
 	$(PYTHON) -m mnist_app check
 	$(PYTHON) -m streamlit run app.py
 
-test: setup-test browser
+test: lint browser
 	$(PYTHON) -m pytest
+
+# A few minutes on 2 cores: everything but the browser tests and the runs of a real training worker.
+quick: setup-test
+	$(PYTHON) -m pytest -m "not browser and not slow"
+
+# The style (ruff, configured in pyproject.toml) and the direction of imports (import-linter's contracts there).
+lint: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here), and nginx for
 # the test of two servers behind a proxy. Without root and without them, those tests skip and say why.

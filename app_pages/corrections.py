@@ -63,7 +63,7 @@ shown = store.list(label=None if label == ANY else label, state=None if state ==
 
 rows = [{"picture": thumbnail(c.model_input), "id": c.id, "label": c.label, "read as": "not a digit" if c.predicted < 0 else c.predicted,
          "sure": c.confidence, "state": c.state + (" · held out" if c.held_out and c.state == "accepted" else ""),
-         "from": "drawing" if c.source == "canvas" else "photo", "model": c.model_version, "sent": local_time(dt.datetime.fromtimestamp(c.created, dt.timezone.utc).isoformat())}
+         "from": "drawing" if c.source == "canvas" else "photo", "model": c.model_version, "sent": local_time(dt.datetime.fromtimestamp(c.created, dt.UTC).isoformat())}
         for c in shown]
 # A selection is of row numbers: once the rows change (an action, a filter, another operator's work), the
 # same numbers would be other corrections, so the table is a new one, with nothing selected.

@@ -4,8 +4,7 @@ visitor's drawing or photo, any MNIST test image, or a mistake picked on the Eva
 import streamlit as st
 
 from ui.common import active_model
-from ui.inside import (arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui,
-                       usable_versions, version_choice_ui, why_ui)
+from ui.inside import arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui, usable_versions, version_choice_ui, why_ui
 
 st.title("Inside the model")
 arrival_ui()

@@ -1,6 +1,7 @@
 """Upload: a photo or scan of handwriting (or a camera shot), every digit found and read.
 
-The upload stays in memory (in the session, so that it is still there after a visit to another page): its bytes go to mnist_app.reading.images.read_picture, which checks them and decodes
+The upload stays in memory (in the session, so that it is still there after a visit to another page): its
+bytes go to mnist_app.reading.images.read_picture, which checks them and decodes
 them at the resolution reading needs (a 12-megapixel photo at half size), and its name is only ever
 shown, never used as a path.
 """

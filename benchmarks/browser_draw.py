@@ -28,12 +28,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 from browser import draw_digit, metric_value, recording_page, script_runs_ms, wait_until_idle  # noqa: E402
+from PIL import Image  # noqa: E402
+
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize  # noqa: E402
-
 
 PREDICTION_SHOWN = "() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Prediction'))"
 

@@ -37,9 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.corrections import CorrectionStore  # noqa: E402
+from mnist_app.handwriting.conventions import _box, _line  # noqa: E402
 from mnist_app.handwriting.pendigits import PenDigit, draw_strokes, read_pendigits  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
-from mnist_app.handwriting.conventions import _box, _line  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 Strokes = tuple[np.ndarray, ...]
@@ -163,7 +163,8 @@ def main() -> None:
     if args.styles_only:
         for style in STYLES:
             drawn = styled(tes, style, seed=0)
-            print(f"{style:24s} {len(drawn):4d} digits of .tes, canvas: shipped model reads {read_right(shipped, [c for _, c, _ in drawn], [d.label for d, _, _ in drawn]):.1%}")
+            right = read_right(shipped, [c for _, c, _ in drawn], [d.label for d, _, _ in drawn])
+            print(f"{style:24s} {len(drawn):4d} digits of .tes, canvas: shipped model reads {right:.1%}")
         return
 
     writers = sorted({d.writer for d in tes})
@@ -223,8 +224,10 @@ def main() -> None:
     before, after = store_card_test(shipped_dir), status.card["test"]
     print(f"\n{'':52s} {'before (mnist-cnn)':>20s} {'after':>10s}")
     print(f"{args.style + ', new writers (' + str(len(labels)) + ' digits)':52s} {read_right(shipped, images, labels):20.1%} {read_right(new, images, labels):10.1%}")
-    print(f"{'all their plain digits (' + str(len(plain_labels)) + ')':52s} {read_right(shipped, plain_images, plain_labels):20.1%} {read_right(new, plain_images, plain_labels):10.1%}")
-    print(f"{'held-out corrections read right':52s} {str(figures['active_right']) + ' / ' + str(figures['held_out']):>20s} {str(figures['new_right']) + ' / ' + str(figures['held_out']):>10s}")
+    plain_row = f"all their plain digits ({len(plain_labels)})"
+    print(f"{plain_row:52s} {read_right(shipped, plain_images, plain_labels):20.1%} {read_right(new, plain_images, plain_labels):10.1%}")
+    right_before, right_after = f"{figures['active_right']} / {figures['held_out']}", f"{figures['new_right']} / {figures['held_out']}"
+    print(f"{'held-out corrections read right':52s} {right_before:>20s} {right_after:>10s}")
     print(f"{'MNIST test accuracy (errors)':52s} {before['accuracy']:14.2%} ({before['errors']}) {after['accuracy']:.2%} ({after['errors']})")
     print(f"card['corrections']: {figures}")
 

@@ -23,9 +23,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import numpy as np  # noqa: E402
+from timing import timed  # noqa: E402
 
 from mnist_app.corrections import CorrectionStore  # noqa: E402
-from timing import timed  # noqa: E402
 
 
 def filled_store(path: Path, count: int) -> CorrectionStore:

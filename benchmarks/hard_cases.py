@@ -23,14 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from writer_sets import SETS, read_set  # noqa: E402
 
-from mnist_app.handwriting import nondigits  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
+from mnist_app.handwriting import nondigits  # noqa: E402
+from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention  # noqa: E402
 from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
-from writer_sets import SETS, read_set  # noqa: E402
-from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention  # noqa: E402
-
 
 
 def convention_digits(digits: list[PenDigit], name: str, rng: np.random.Generator) -> list[PenDigit]:

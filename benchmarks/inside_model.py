@@ -31,15 +31,15 @@ sys.path.insert(0, str(PROJECT))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-
-from mnist_app.explaining import heatmaps  # noqa: E402
-from mnist_app.config import Paths  # noqa: E402
-from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
-from mnist_app.explaining.explain import STEPS, Explainer, load_explainer  # noqa: E402
-from mnist_app.models.model import make_model  # noqa: E402
-from mnist_app.handwriting.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
-from mnist_app.reading.preprocess import model_input  # noqa: E402
 from timing import median_p95, timed  # noqa: E402
+
+from mnist_app.config import Paths  # noqa: E402
+from mnist_app.explaining import heatmaps  # noqa: E402
+from mnist_app.explaining.explain import STEPS, Explainer, load_explainer  # noqa: E402
+from mnist_app.handwriting.pendigits import draw_like_a_user, read_pendigits  # noqa: E402
+from mnist_app.models.model import make_model  # noqa: E402
+from mnist_app.reading.preprocess import model_input  # noqa: E402
+from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
 
 TEST_DIGITS = PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes"
 

@@ -32,14 +32,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
+from browser import CHROMIUM, CHROMIUM_ARGS, draw_digit, metric_value, running_app, wait_until_idle  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from browser import CHROMIUM, CHROMIUM_ARGS, draw_digit, metric_value, running_app, wait_until_idle  # noqa: E402
-from mnist_app.models import versions  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.training.data import load_mnist  # noqa: E402
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
+from mnist_app.models import versions  # noqa: E402
+from mnist_app.training.data import load_mnist  # noqa: E402
+
 
 def small_mnist(folder: Path) -> Path:
     data = load_mnist()

@@ -33,10 +33,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
 import numpy as np  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, running_app, screen_paths  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, running_app, screen_paths  # noqa: E402
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
 
 INVITATION = "Draw a digit on the black square"

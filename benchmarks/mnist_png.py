@@ -26,8 +26,8 @@ sys.path.insert(0, str(PROJECT))
 from PIL import Image  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
-from mnist_app.training.data import load_mnist  # noqa: E402
 from mnist_app.models.store import read_evaluation  # noqa: E402
+from mnist_app.training.data import load_mnist  # noqa: E402
 
 
 def main() -> None:

@@ -42,9 +42,9 @@ sys.path.insert(0, str(PROJECT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mnist_app.reading import images  # noqa: E402
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting.pendigits import PenDigit, _photograph, draw_like_a_user, draw_strokes, read_pendigits  # noqa: E402
+from mnist_app.reading import images  # noqa: E402
 
 PENDIGITS = PROJECT.parent / "shared" / "data" / "pendigits"
 KINDS = ("phone", "scan", "canvas")
@@ -228,7 +228,7 @@ def accuracy(args: argparse.Namespace) -> None:
         if resolution is not None:
             # For measuring only: the engine reads its bound at call time; 0 stands for no bound at all.
             pictures.ANALYSIS_MAX_PIXELS = round(budget * 1e6) or images.MAX_PIXELS
-        analysed = "%dx%d" % (pictures.analysis_size(4000, 3000) if resolution is not None else (4000, 3000))
+        analysed = "{}x{}".format(*(pictures.analysis_size(4000, 3000) if resolution is not None else (4000, 3000)))
         read = images.read_picture if resolution is not None else images.read_image
         started = time.perf_counter()
         right = np.array([recognize(read(data), predictor, single=False).text == truth for data, truth, _ in photos])

@@ -16,11 +16,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from timing import timed  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.models.model import Predictor  # noqa: E402
 from mnist_app.models.store import load_model_dir  # noqa: E402
-from timing import timed  # noqa: E402
 
 
 def main() -> None:

@@ -22,9 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
 from browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_until_idle  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 PROGRESS = "[data-testid=stProgress]"
 

@@ -27,13 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from writer_sets import SETS, read_set  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
-from writer_sets import SETS, read_set  # noqa: E402
-
-
 
 TIGHT = (-0.05, 0.12)  # the gaps between digits of a number written tight, in digit heights (below 0: overlapping)
 

@@ -18,8 +18,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_app.config import PEN_TRAINING_WRITERS, TrainConfig  # noqa: E402
-from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
 from mnist_app.models.model import make_model  # noqa: E402
+from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
 from mnist_app.training.train import training_dataset  # noqa: E402
 
 

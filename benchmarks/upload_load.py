@@ -25,11 +25,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e"), str(PROJECT / "benchmarks")]
 
 import numpy as np  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from photo_cost import make_file  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
-from browser import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
-from photo_cost import make_file  # noqa: E402
 
 READ = "[data-testid=stMetric]:has-text('Read')"
 

@@ -26,17 +26,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-
-from mnist_app.training.calibrate import calibration  # noqa: E402
-from mnist_app.config import TrainConfig  # noqa: E402
-from mnist_app.training.data import load_mnist  # noqa: E402
-from mnist_app.models.model import Predictor  # noqa: E402
-from mnist_app.handwriting.pen_sources import held_out_digits  # noqa: E402
-from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
-from mnist_app.reading.recognize import recognize_many  # noqa: E402
-from mnist_app.training.train import train  # noqa: E402
 from writer_sets import DATA, read_set  # noqa: E402
 
+from mnist_app.config import TrainConfig  # noqa: E402
+from mnist_app.handwriting.pen_sources import held_out_digits  # noqa: E402
+from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
+from mnist_app.models.model import Predictor  # noqa: E402
+from mnist_app.reading.recognize import recognize_many  # noqa: E402
+from mnist_app.training.calibrate import calibration  # noqa: E402
+from mnist_app.training.data import load_mnist  # noqa: E402
+from mnist_app.training.train import train  # noqa: E402
 
 
 def measure(predictor, digits, numbers: int, rng) -> dict[str, float]:

@@ -20,6 +20,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
 
 from browser import CHROMIUM, CHROMIUM_ARGS, draw_digit, running_app, touch_digit, wait_until_idle  # noqa: E402
+
 from mnist_app.handwriting.pendigits import read_pendigits, write_on_paper  # noqa: E402
 
 OUT = PROJECT / "docs" / "screenshots"

@@ -13,14 +13,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from mnist_app.models import store, versions
 from mnist_app.config import Paths
-from mnist_app.training.data import class_counts, load_mnist, mean_images
-from mnist_app.reading.images import ACCENT_RGB, annotate
 from mnist_app.jobs.trainer import Trainer
+from mnist_app.models import store, versions
 from mnist_app.models.model import Predictor, keep_keras_state_between_script_runs
+from mnist_app.reading.images import ACCENT_RGB, annotate
 from mnist_app.reading.pictures import Picture
 from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor
+from mnist_app.training.data import class_counts, load_mnist, mean_images
 
 ACCENT = "#FF4B4B"
 SHOWN_WIDTH = 1460  # Streamlit's widest picture (2 x 730 pixels); it shrinks wider ones to this width

@@ -15,12 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnist_app.explaining import heatmaps
-from mnist_app.models import versions
 from mnist_app.config import Paths
+from mnist_app.explaining import heatmaps
+from mnist_app.explaining.explain import Explainer, load_explainer
+from mnist_app.models import versions
 from mnist_app.training.data import to_unit_range
 from mnist_app.training.evaluate import mistakes
-from mnist_app.explaining.explain import Explainer, load_explainer
 from ui.common import ACCENT, a_digit, evaluation_of, mnist_split_ui, ordinal, remembered
 
 PAGE = "app_pages/inside.py"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.models import versions
 from mnist_app.config import Paths
 from mnist_app.jobs.trainer import JobStatus
+from mnist_app.models import versions
 from ui.common import active_model
 from ui.versions_list import activate_button_ui, comparison, is_worse
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.models import versions
 from mnist_app.config import Paths
+from mnist_app.models import versions
 from ui.common import ActiveModel, active_model, rerun_saying
 from ui.model_card import local_time
 

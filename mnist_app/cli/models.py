@@ -69,10 +69,10 @@ def model_dir(args: argparse.Namespace) -> Path:
 
 
 def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
-    from mnist_app.training.data import load_mnist
-    from mnist_app.training.evaluate import evaluate
     from mnist_app.models.model import Predictor
     from mnist_app.models.store import load_model_dir
+    from mnist_app.training.data import load_mnist
+    from mnist_app.training.evaluate import evaluate
 
     directory = model_dir(args)
     model = load_model_dir(directory)
@@ -100,8 +100,8 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def run_check(args: argparse.Namespace, argv: list[str]) -> int:
     """What the app needs at start-up, loaded as the app loads it; one line says ok, or what is wrong."""
-    from mnist_app.models import versions
     from mnist_app.config import RetrainAccess
+    from mnist_app.models import versions
     from mnist_app.training.data import load_mnist
 
     RetrainAccess.from_env()  # a misspelt RETRAINING is a ValueError that names it

@@ -32,9 +32,12 @@ def add_train_parser(commands) -> None:
                        help="also train on the pen-drawn digits of this pendigits-orig.tra file, drawn like users draw; "
                        "--pen alone takes PENDIGITS_PATH's file, or else UCI's, downloaded once into Keras's cache")
     train.add_argument("--pen-renders", type=positive_int, default=DEFAULTS.pen_renders, help="differently drawn copies of each pen-drawn digit (default: %(default)s)")
-    train.add_argument("--convention-renders", type=non_negative_int, default=DEFAULTS.convention_renders, help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
-    train.add_argument("--non-digits", type=non_negative_int, default=DEFAULTS.non_digits, help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
-    train.add_argument("--pen-writers", type=writer_range, default=None, metavar="FIRST-LAST", help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
+    train.add_argument("--convention-renders", type=non_negative_int, default=DEFAULTS.convention_renders,
+                       help="extra drawings of each pen-drawn digit in a writing convention: slashed 0, crossed 7... (default: %(default)s)")
+    train.add_argument("--non-digits", type=non_negative_int, default=DEFAULTS.non_digits,
+                       help="drawings of things that are not digits to train against, 0 for none (default: %(default)s)")
+    train.add_argument("--pen-writers", type=writer_range, default=None, metavar="FIRST-LAST",
+                       help="only these writers of --pen, e.g. 1-24, keeping the rest for tuning (default: all)")
     train.add_argument("--uji", dest="uji_path", metavar="FILE", nargs="?", const=_UJI_FROM_ENV, default=None,
                        help="also train on the pen-drawn digits of UJI Pen Characters' training writers (its digits-only copy or "
                        "UCI's ujipenchars2.txt), drawn like users draw; --uji alone takes UJIPEN_PATH's file")

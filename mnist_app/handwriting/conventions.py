@@ -21,7 +21,7 @@ Strokes are (K, 2) float32 arrays of tablet points (x, y), y growing downwards.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

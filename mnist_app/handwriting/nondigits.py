@@ -13,15 +13,15 @@ letters is used. Each drawing is a 280x280 uint8 canvas, white ink on black, lik
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-from mnist_app.reading.preprocess import model_input
 from mnist_app.files import save_arrays_atomically
 from mnist_app.handwriting.pendigits import PenDigit, cache_key, draw_like_a_user, read_pendigits
+from mnist_app.reading.preprocess import model_input
 from mnist_app.threads import in_threads
 
 CANVAS = 280

@@ -8,16 +8,16 @@ how the project measures accuracy on real handwriting, and what it can add to tr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-from mnist_app.reading.preprocess import model_input
 from mnist_app.files import save_arrays_atomically
 from mnist_app.handwriting.conventions import apply_convention, conventions_for, writer_style
+from mnist_app.reading.preprocess import model_input
 from mnist_app.threads import in_threads
 
 TABLET_SIZE = 500  # the tablet's coordinates run from 0 to 500 on both axes

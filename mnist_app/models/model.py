@@ -6,8 +6,8 @@ Every model takes float32 images of shape (N, 28, 28) with values in [0, 1] (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import keras
 import numpy as np

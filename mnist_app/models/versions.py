@@ -21,13 +21,14 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
-from mnist_app.models import store
 from mnist_app.config import Paths
 from mnist_app.files import read_json_or_empty, write_json_atomically
+from mnist_app.models import store
 
 ACTIVE_FILE = "active.json"
 RUN_FILE = "run.json"
@@ -229,4 +230,4 @@ def _colon(detail: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -12,9 +12,10 @@ NOT_A_DIGIT_BELOW is no digit at all (the model learned to be unsure of taps, le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -12,8 +12,8 @@ as users do. The temperature is stored in the model's card; ``recognize`` applie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import numpy as np
 

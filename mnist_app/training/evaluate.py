@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mnist_app.training.data import to_unit_range
 from mnist_app.models.model import Predictor
+from mnist_app.training.data import to_unit_range
 
 BATCH_SIZE = 1000  # images per forward pass: large batches are fastest on a CPU
 

@@ -24,17 +24,17 @@ train.py's data pipeline.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from mnist_app.reading.preprocess import model_input
 from mnist_app.corrections import Correction, CorrectionStore
+from mnist_app.handwriting.conventions import writer_style
 from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper
+from mnist_app.reading.preprocess import model_input
 from mnist_app.threads import in_threads
 from mnist_app.training.progress import Preparation
-from mnist_app.handwriting.conventions import writer_style
 
 
 def read_corrections(path: str | Path) -> tuple[list[Correction], list[Correction]]:
@@ -102,8 +102,8 @@ def _distorted(inputs: list[np.ndarray], seed: int) -> list[np.ndarray]:
     does (augment.augment_batch), with the default ranges; uint8 copies."""
     import tensorflow as tf
 
-    from mnist_app.training.augment import augment_batch
     from mnist_app.config import TrainConfig
+    from mnist_app.training.augment import augment_batch
 
     batch = tf.constant(np.stack(inputs).astype(np.float32) / 255)  # (N, 28, 28) in [0, 1]
     out = augment_batch(batch, tf.constant([seed, 7919], tf.int64), TrainConfig()).numpy()

@@ -50,8 +50,8 @@ def main() -> None:
         os.environ["CORRECTIONS_PATH"] = str(Path(folder) / "corrections.sqlite")
         os.environ["RUNS_DIR"] = str(Path(folder) / "runs")
         store = filled_store(Path(os.environ["CORRECTIONS_PATH"]), args.corrections)
-        test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=120).run()
-        test.switch_page("app_pages/corrections.py").run()
+        test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=120).run()
+        test.switch_page(str(PROJECT / "pages" / "corrections.py")).run()
         assert not test.exception, test.exception
 
         def select_a_row():

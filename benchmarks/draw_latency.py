@@ -83,7 +83,7 @@ def main() -> None:
 
     # The page's own code, executed without a Streamlit server ("bare mode": every st call still builds
     # its message): what a rerun costs the server beyond Streamlit's fixed overhead.
-    page = compile((PROJECT / "app_pages" / "draw.py").read_text(), "app_pages/draw.py", "exec")
+    page = compile((PROJECT / "pages" / "draw.py").read_text(), "pages/draw.py", "exec")
     times = []
     for png in drawings[: min(100, len(drawings))]:
         current["png"] = png
@@ -92,7 +92,7 @@ def main() -> None:
         times.append((time.perf_counter() - started) * 1000)
     print(f"Draw page script with a new drawing (bare mode):        {summary(times)}")
 
-    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=120).run()  # loads the model once
+    app = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=120).run()  # loads the model once
     for label, empty in (("whole app rerun with a new drawing (AppTest)", False), ("whole app rerun, empty canvas (AppTest)", True)):
         current["empty"] = empty
         times = []

@@ -8,7 +8,7 @@ never trained on (pendigits-orig.tes, drawn on the canvas as users draw):
   feature maps    every convolution's maps; pictures: the saliency row, the four grids and the filters,
                   encoded as PNG as Streamlit does
   every model     the probabilities of every shipped version
-  page            one run of app_pages/inside.py under AppTest, for a new test image (includes AppTest's
+  page            one run of pages/inside.py under AppTest, for a new test image (includes AppTest's
                   own work, so the server's is a little less)
 Then the quality of the maps on the MNIST inputs: against 512 steps, a model with random weights, and the
 digit moved by two pixels. With --browser, also the real server's script run for each new test image typed
@@ -63,8 +63,8 @@ def pictures(explainer: Explainer, image: np.ndarray) -> None:
 def page_runs(indices: list[int]) -> tuple[float, float]:
     from streamlit.testing.v1 import AppTest
 
-    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=120).run()
-    test.switch_page("app_pages/inside.py").run()
+    test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=120).run()
+    test.switch_page(str(PROJECT / "pages" / "inside.py")).run()
     return timed(lambda index: test.number_input(key="inside_index").set_value(index).run(), indices, warm_up=3)
 
 

@@ -1,4 +1,4 @@
 """The engine of the handwritten-digit app: MNIST data, models, training, evaluation, prediction.
 
-Nothing in this package imports streamlit; the pages in ``app_pages/`` (through ``ui/``) call into it.
+Nothing in this package imports streamlit; the pages in ``pages/`` (through ``ui/``) call into it.
 """

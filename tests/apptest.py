@@ -9,8 +9,13 @@ TIMEOUT = 60
 
 
 def app(page: str | None = None) -> AppTest:
-    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=TIMEOUT).run()
+    test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=TIMEOUT).run()
     if page is not None:
-        test.switch_page(f"app_pages/{page}.py").run()
+        test.switch_page(page_path(page)).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
+
+
+def page_path(page: str) -> str:
+    """The file of a page ("draw", "upload"...), as AppTest.switch_page takes it."""
+    return str(PROJECT / "pages" / f"{page}.py")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest import page_path
+from bad_inputs import bad_images, png_bytes
 from streamlit.testing.v1 import AppTest
 
-from bad_inputs import bad_images, png_bytes
 from mnist_app.handwriting.pendigits import write_on_paper
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -38,8 +39,8 @@ def good_photo(training_writers) -> tuple[bytes, str]:
 
 
 def upload_page() -> AppTest:
-    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
-    test.switch_page("app_pages/upload.py").run()
+    test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=60)
+    test.switch_page(page_path("upload")).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

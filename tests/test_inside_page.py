@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.handwriting.pendigits import write_on_paper
-from tests.apptest import app
+from tests.apptest import app, page_path
 from tests.test_pages import canvas, canvas_image, drawn, photo_read  # noqa: F401  (canvas: the fake canvas fixture)
 
 FEATURE_MAPS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
@@ -35,13 +35,13 @@ def verdict(test: AppTest) -> str:
 def inside(apptest: AppTest, **query: str) -> AppTest:
     """Follow a link to the Inside page with ``query``, as a click on one does."""
     apptest.query_params.update(query)
-    return apptest.switch_page("app_pages/inside.py").run()
+    return apptest.switch_page(page_path("inside")).run()
 
 
 def test_a_drawing_is_carried_over_and_explained(canvas, mnist, pen_digits):  # noqa: F811
     test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     assert test.main.metric[0].value == "7"
-    [link] = test.get("page_link")
+    [link] = test.main.get("page_link")
     assert link.proto.page == "inside" and link.proto.query_string == "from=drawing"
     test = inside(test, **{"from": "drawing"})
     assert not test.exception and test.segmented_control(key="inside_source").value == "Your drawing"
@@ -82,7 +82,7 @@ def test_the_map_against_any_other_digit(mnist):
 
 def test_a_photo_is_carried_over(mnist, pen_digits):
     test = photo_read(pen_digits[200:203])
-    assert test.get("page_link")[0].proto.query_string == "from=photo"
+    assert test.main.get("page_link")[0].proto.query_string == "from=photo"
     read = test.main.metric[0].value
     test = inside(test, **{"from": "photo"})
     assert test.segmented_control(key="inside_source").value == "Your photo"
@@ -105,7 +105,7 @@ def test_a_mistake_opens_from_the_evaluation_page_with_its_saliency(mnist, shipp
 
     test = app("evaluation")
     mistake = test.selectbox(key="evaluation_example").value
-    [link] = test.get("page_link")
+    [link] = test.main.get("page_link")
     assert link.proto.query_string == f"test={mistake['index']}&model=mnist-cnn"
     test = inside(test, test=str(mistake["index"]), model="mnist-cnn")
     assert test.number_input(key="inside_index").value == mistake["index"]

@@ -12,7 +12,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper
-from tests.apptest import app
+from tests.apptest import app, page_path
+from ui.navigation import PAGES
 
 
 class FakeCanvas:
@@ -242,8 +243,8 @@ def test_upload_page_says_when_there_is_no_digit(mnist):
 
 
 def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
-    from mnist_app.models import versions
     from mnist_app.config import Paths
+    from mnist_app.models import versions
 
     (runs_dir / versions.ACTIVE_FILE).write_text('{"id": "20200101-000000"}')
     test = app()
@@ -255,7 +256,7 @@ def test_a_corrupted_active_model_falls_back_with_a_message(mnist, runs_dir):
 @pytest.mark.parametrize("size, shown", [((3000, 4000), (420, 560)), ((4000, 3000), (747, 560)), ((12000, 3), (1460, 1)),
                                          ((300, 200), (300, 200))])
 def test_pictures_are_shown_no_taller_and_no_wider_than_the_page_allows(size, shown):
-    from ui.common import shown_size
+    from ui.screen import shown_size
 
     assert shown_size(*size) == shown  # a portrait photo no longer pushes what was read off the screen
 
@@ -263,8 +264,8 @@ def test_pictures_are_shown_no_taller_and_no_wider_than_the_page_allows(size, sh
 def test_the_uploaded_photo_and_its_reading_stay_after_another_page_until_removed(mnist, pen_digits):
     test = photo_read(pen_digits[200:204])
     number = test.main.metric[0].value
-    test.switch_page("app_pages/dataset.py").run()
-    test.switch_page("app_pages/upload.py").run()
+    test.switch_page(page_path("dataset")).run()
+    test.switch_page(page_path("upload")).run()
     assert test.main.metric[0].value == number and "number.png" in test.get("image")[0].proto.imgs[0].caption
     test.button(key="upload_remove").click().run()
     assert not test.main.metric and "Upload a PNG" in test.info[0].value
@@ -274,8 +275,8 @@ def test_draw_keeps_its_mode_and_pen_width_after_another_page(canvas, mnist):
     test = app()
     test.segmented_control(key="draw_mode").set_value("A number").run()
     test.slider(key="draw_pen").set_value(30).run()
-    test.switch_page("app_pages/dataset.py").run()
-    test.switch_page("app_pages/draw.py").run()
+    test.switch_page(page_path("dataset")).run()
+    test.switch_page(page_path("draw")).run()
     assert test.segmented_control(key="draw_mode").value == "A number" and test.slider(key="draw_pen").value == 30
     assert test.title[0].value == "Draw a number" and canvas.calls[-1]["stroke_width"] == 30
 
@@ -339,3 +340,10 @@ def test_a_photo_digit_is_corrected_without_strokes(mnist, pen_digits):
     [kept] = corrections_store().list()
     assert kept.source == "photo" and kept.label == 4 and kept.strokes is None and kept.crop.ndim == 2
 
+
+
+def test_the_sidebar_links_the_seven_pages_by_their_titles(mnist):
+    test = app()
+    links = test.sidebar.get("page_link")
+    assert [link.proto.label for link in links] == [title for _, title, _ in PAGES]
+    assert [link.proto.page for link in links] == ["", "upload", "dataset", "training", "evaluation", "inside", "corrections"]

@@ -9,11 +9,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from apptest import page_path
 from keras import layers
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.models import store, versions
 from mnist_app.config import Paths, RetrainAccess
+from mnist_app.models import store, versions
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -61,9 +62,9 @@ def test_only_the_password_is_accepted():
 
 def training_page(secrets: dict | None = None) -> AppTest:
     """A new browser session on the Training page."""
-    test = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
+    test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=60)
     test.secrets.update(secrets or {})
-    test.switch_page("app_pages/training.py").run()
+    test.switch_page(page_path("training")).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 
@@ -98,9 +99,9 @@ def unlock(test: AppTest, attempt: str) -> AppTest:
 def test_a_wrong_password_is_refused_and_the_right_one_unlocks_this_session(mnist, monkeypatch, runs_dir):
     monkeypatch.setenv("RETRAIN_PASSWORD", PASSWORD)
     test = training_page()
-    assert controls(test) == set() and "needs a password" in test.markdown[0].value
+    assert controls(test) == set() and "needs the operator's password" in test.markdown[0].value
     unlock(test, "correct horse")
-    assert test.error[0].value == "Wrong password: retraining stays locked."
+    assert test.error[0].value == "Wrong password: this stays locked."
     assert controls(test) == set() and not any(runs_dir.iterdir())  # nothing started
     unlock(test, PASSWORD)
     assert not test.error and not test.text_input  # the form is gone

@@ -1,7 +1,6 @@
-"""What the pages share: the model and data loaded once per server process, and widgets (``_ui`` helpers).
-
-The pages live in app_pages/, and this package outside it, for one reason: Streamlit treats a folder named
-``pages`` beside app.py as its legacy page folder. Until a session's first run reaches ``st.navigation``,
-every file there is listed in the sidebar by file name, and a deep link such as /upload on a fresh server
-ran the page alone, with that list, for the rest of the session; a helper module there had a URL of its own.
+"""The widgets the pages share (helpers that draw end in ``_ui``), by job: the pages and their links
+(navigation), what is loaded once per server process (resources), a visitor's session, the sidebar, the
+browser's room (screen), pictures, charts, wording, who may change the server (access), and one module per
+larger panel (canvas and drawing, uploads, corrections, inside, retrain, outcome, versions_list, model_card,
+curves). The pages in pages/ stay thin: they lay these out and call the engine (mnist_app) once or twice.
 """

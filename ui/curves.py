@@ -7,7 +7,7 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.common import ACCENT
+from ui.charts import ACCENT
 
 CHART_CONFIG = {"displayModeBar": False}  # plotly's toolbar sat over the legend; zooming an epoch chart is not needed
 

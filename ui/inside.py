@@ -21,9 +21,13 @@ from mnist_app.explaining.explain import Explainer, load_explainer
 from mnist_app.models import versions
 from mnist_app.training.data import to_unit_range
 from mnist_app.training.evaluate import mistakes
-from ui.common import ACCENT, a_digit, evaluation_of, mnist_split_ui, ordinal, remembered
+from ui.charts import ACCENT
+from ui.navigation import page_file
+from ui.resources import evaluation_of, mnist_split_ui
+from ui.session import remembered
+from ui.wording import a_digit, ordinal
 
-PAGE = "app_pages/inside.py"
+PAGE = page_file("inside")
 DRAWING, PHOTO, MNIST = "Your drawing", "Your photo", "An MNIST test image"
 HANDED_OVER = {DRAWING: "inside_drawing", PHOTO: "inside_photo"}  # session keys of what Draw and Upload read
 FROM = {"drawing": DRAWING, "photo": PHOTO}  # the link's ?from=...

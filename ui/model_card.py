@@ -1,14 +1,13 @@
-"""A model's card in words: when it was trained (in the visitor's time), on what, how (app_pages/training.py)."""
+"""A model's card in words: when it was trained (in the visitor's time), on what, how (pages/training.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shlex
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
 from mnist_app.models.versions import Version
+from ui.wording import local_time
 
 
 def model_card_ui(version: Version) -> None:
@@ -27,20 +26,6 @@ def model_card_ui(version: Version) -> None:
         "Libraries": f"TensorFlow {card['versions']['tensorflow']}, Keras {card['versions']['keras']}",
     }
     st.markdown("\n".join(f"- **{label}:** {value}" for label, value in lines.items()))
-
-
-def local_time(iso: str) -> str:
-    """An ISO time as "1 Dec 2026, 10:08" in the visitor's time zone (the server's when the browser's is unknown)."""
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return ""
-    try:
-        zone = ZoneInfo(st.context.timezone) if st.context.timezone else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    moment = moment.astimezone(zone)
-    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 def pen_source(config: dict) -> str:

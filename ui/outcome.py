@@ -12,7 +12,7 @@ import streamlit as st
 from mnist_app.config import Paths
 from mnist_app.jobs.trainer import JobStatus
 from mnist_app.models import versions
-from ui.common import active_model
+from ui.resources import active_model
 from ui.versions_list import activate_button_ui, comparison, is_worse
 
 WATCHED_KEY = "training_watched_runs"  # session_state: the ids of the runs this session started or watched

@@ -1,12 +1,12 @@
-"""The Training page's retrain panel (app_pages/training.py uses it; the outcome of a run: ui/outcome.py, the
+"""The Training page's retrain panel (pages/training.py uses it; the outcome of a run: ui/outcome.py, the
 list of versions: ui/versions_list.py).
 
 The run trains in a worker process of its own (mnist_app.jobs.trainer, mnist_app.jobs.worker); this module only starts
 it, stops it and shows its status, read from the run's directory by a fragment that reruns every second
 while the run lasts. A run started by another server on the same models folder shows here the same way.
 
-Who may change the server (start, stop, make a version active) is decided once per run by ``access_ui``
-(RETRAINING and RETRAIN_PASSWORD, see mnist_app.config.RetrainAccess); the controls that change it are
+Who may change the server (start, stop, make a version active) is decided once per run by
+``ui.access.access_ui`` (RETRAINING and RETRAIN_PASSWORD, see mnist_app.config.RetrainAccess); the controls that change it are
 drawn only for visitors it lets in, so a click on them can only come from such a visitor. Everyone else
 still sees the versions and a running job's progress.
 """
@@ -18,77 +18,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_app.config import Paths, RetrainAccess
+from mnist_app.config import Paths
 from mnist_app.jobs.trainer import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
 from mnist_app.training.progress import Preparation
-from ui.common import trainer
 from ui.curves import curves_chart_ui
 from ui.model_card import pen_source
 from ui.outcome import duration, outcome_ui, watch
+from ui.resources import trainer
 
 POLL_SECONDS = 1.0
-SECRET_KEY = "retrain_password"  # the key of .streamlit/secrets.toml that may hold the password
-UNLOCKED_KEY = "training_unlocked"  # set in a browser session once its visitor gave the password
 STAGES = {
     "training": "Training",
     "evaluating": "Measuring the new model on the 10,000 test images",
     "saving": "Saving the new version",
 }
-
-
-def access_ui() -> bool:
-    """Whether this visitor may change the server; otherwise says why, or asks for the password."""
-    try:
-        access = retrain_access()
-    except ValueError as error:  # a setting the operator got wrong: fail closed and say which
-        st.error(f"Retraining is switched off: {error}.", icon=":material/lock:")
-        return False
-    if not access.enabled:
-        st.info("Retraining is switched off on this server.", icon=":material/lock:")
-        return False
-    if access.password is None or st.session_state.get(UNLOCKED_KEY):
-        return True
-    return _unlock_ui(access)
-
-
-def retrain_access() -> RetrainAccess:
-    """The server's settings (RETRAINING, RETRAIN_PASSWORD), with the password from Streamlit's secrets
-    (key retrain_password) when the environment sets none."""
-    access = RetrainAccess.from_env()
-    if access.password is None and (secret := _secret_password()):
-        access = dataclasses.replace(access, password=secret)
-    return access
-
-
-def _secret_password() -> str | None:
-    # Without a secrets file, st.secrets raises on any read (Streamlit 1.67 draws nothing on the page then).
-    # It raises the same error, with another id, for a file it cannot parse: that one may hold the password,
-    # so it must not leave retraining open.
-    try:
-        value = st.secrets.get(SECRET_KEY)
-    except FileNotFoundError as error:  # streamlit.errors.StreamlitSecretNotFoundError
-        if getattr(error, "error_id", None) == "no-secrets-found":
-            return None
-        raise ValueError(f"the secrets file could not be read ({error})") from None
-    return str(value) if value not in (None, "") else None
-
-
-def _unlock_ui(access: RetrainAccess) -> bool:
-    """A password form; True once the right password is given, for the rest of this browser session."""
-    slot = st.empty()
-    with slot.form("training_unlock_form", clear_on_submit=True):  # the password is not kept in the field
-        st.markdown("**Retraining on this server needs a password.** Without it you can watch a run's progress, "
-                    "but not start or stop one or change the active model.")
-        attempt = st.text_input("Password", type="password", key="training_password")
-        submitted = st.form_submit_button("Unlock", icon=":material/lock_open:", key="training_unlock")
-    if not submitted:
-        return False
-    if not access.accepts(attempt):
-        st.error("Wrong password: retraining stays locked.", icon=":material/lock:")
-        return False
-    st.session_state[UNLOCKED_KEY] = True
-    slot.empty()
-    return True
 
 
 def retrain_ui(can_change: bool) -> None:

@@ -12,8 +12,9 @@ import streamlit as st
 
 from mnist_app.config import Paths
 from mnist_app.models import versions
-from ui.common import ActiveModel, active_model, rerun_saying
-from ui.model_card import local_time
+from ui.resources import ActiveModel, active_model
+from ui.session import rerun_saying
+from ui.wording import local_time
 
 PENDING_KEY = "training_pending_activation"  # session_state: the version id whose confirmation dialog is open
 

@@ -14,13 +14,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The links to the seven pages in the sidebar (ui/navigation.py draws them with st.page_link).
+PAGE_LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]'
 # Debian's Chromium as root in a sandbox with no internet: no sandbox, no GPU, no background traffic.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

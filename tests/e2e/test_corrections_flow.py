@@ -4,8 +4,7 @@ Corrections page and accept it."""
 from __future__ import annotations
 
 import numpy as np
-
-from browser import drawn_and_read, metric_value, wait_until_idle
+from browser import PAGE_LINKS, drawn_and_read, metric_value, wait_until_idle
 
 
 def test_draw_correct_review_and_accept(page, server_url, test_writers, screenshots):
@@ -17,7 +16,7 @@ def test_draw_correct_review_and_accept(page, server_url, test_writers, screensh
     wait_until_idle(page)
     page.screenshot(path=screenshots / "correction-kept.png")
 
-    page.locator('[data-testid="stSidebarNav"] a', has_text="Corrections").click()
+    page.locator(PAGE_LINKS, has_text="Corrections").click()
     page.get_by_text("Waiting for review").wait_for()
     wait_until_idle(page)
     assert metric_value(page, "Waiting for review") == "1" and metric_value(page, "Accepted") == "0"

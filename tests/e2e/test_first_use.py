@@ -8,9 +8,9 @@ import time
 
 import cv2
 import numpy as np
+from browser import PAGE_LINKS, canvas_ink, draw_digit, metric_value, touch_digit, touch_path, wait_until_idle
 from playwright.sync_api import expect
 
-from browser import canvas_ink, draw_digit, metric_value, touch_digit, touch_path, wait_until_idle
 from mnist_app.handwriting.pendigits import PenDigit, write_on_paper
 
 PHONE = {"width": 390, "height": 844}
@@ -22,7 +22,7 @@ def first_of(writers, label: int) -> PenDigit:
 
 def go_to(page, title: str) -> None:
     """Open another page from the sidebar's navigation, as a visitor does (no new session)."""
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    page.locator(PAGE_LINKS, has_text=title).click()
     wait_until_idle(page)
 
 

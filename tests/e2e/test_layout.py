@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from browser import metric_value, running_app, wait_until_idle
+from browser import PAGE_LINKS, metric_value, running_app, wait_until_idle
 
 PAGE_TITLES = ["Draw", "Upload a photo", "Dataset", "Training", "Evaluation", "Inside the model", "Corrections"]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -16,7 +15,7 @@ EDGE_PX = 6  # how far inside the canvas's edge each stroke is drawn
 
 def sidebar_titles(page) -> list[str]:
     """The page names the sidebar lists now, without their icons."""
-    return [text.split("\n")[-1].strip() for text in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    return [text.split("\n")[-1].strip() for text in page.locator(PAGE_LINKS).all_inner_texts()]
 
 
 @pytest.mark.parametrize("path", ["", "upload", "no-such-page"])

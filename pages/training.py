@@ -4,14 +4,19 @@
 import streamlit as st
 
 from mnist_app.models.model import describe_layers
-from ui.common import active_model
+from ui.access import access_ui
 from ui.curves import curves_chart_ui
 from ui.model_card import model_card_ui
-from ui.retrain import access_ui, retrain_ui
+from ui.navigation import through_app
+from ui.resources import active_model
+from ui.retrain import retrain_ui
 from ui.versions_list import versions_ui
 
+through_app()
+
 st.title("Training")
-can_change = access_ui()  # start, stop and make active: for every visitor, for those with the password, or for nobody
+# Start, stop and make active: for every visitor, for those with the password, or for nobody.
+can_change = access_ui("watch a run's progress, but not start or stop one or change the active model")
 retrain_ui(can_change)
 
 model = active_model()

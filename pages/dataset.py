@@ -4,7 +4,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.training.data import sample_indices
-from ui.common import ACCENT, average_digits, digit_counts, image_grid_ui, mnist_split_ui
+from ui.charts import ACCENT
+from ui.navigation import through_app
+from ui.pictures import image_grid_ui
+from ui.resources import average_digits, digit_counts, mnist_split_ui
+
+through_app()
 
 SHOWN = 48  # images in the sample grid: twelve rows of four on a phone
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide

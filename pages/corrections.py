@@ -5,37 +5,27 @@ Reviewing decides what the next model learns, so it is behind the same switch an
 (RETRAINING, RETRAIN_PASSWORD): a public visitor can send corrections but never choose what is trained on.
 """
 
-import base64
-import datetime as dt
-import io
-import tempfile
-import zlib
-from pathlib import Path
+
+from functools import partial
 
 import streamlit as st
-from PIL import Image
 
 from mnist_app.corrections import STATES, CorrectionsError
-from ui.common import rerun_saying
-from ui.corrections import correction_store
-from ui.model_card import local_time
-from ui.retrain import access_ui
+from ui.access import access_ui
+from ui.corrections import correction_store, exported_npz, review_rows, review_table_key
+from ui.navigation import through_app
+from ui.session import rerun_saying
+
+through_app()
 
 ANY = "any"
 SHOWN_AT_MOST = 500  # the newest ones that match the filters; the rest are reached by filtering
 
 
-def thumbnail(image) -> str:
-    """A 28x28 image as a data URL, for the table's picture column (shown at the row's height)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).resize((56, 56), Image.NEAREST).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 st.title("Corrections")
 st.caption("Digits that visitors said the model read wrong. Accepted ones teach the next retrain (a fifth of "
            "them, marked held out, are kept aside to measure what it learned).")
-if not access_ui():  # says why, or asks for the password
+if not access_ui("read this page's description, but not see, accept, relabel or delete the corrections"):
     st.stop()
 
 store = correction_store()
@@ -61,15 +51,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 shown = store.list(label=None if label == ANY else label, state=None if state == ANY else state,
                    model_version=None if version == ANY else version, limit=SHOWN_AT_MOST)
 
-rows = [{"picture": thumbnail(c.model_input), "id": c.id, "label": c.label, "read as": "not a digit" if c.predicted < 0 else c.predicted,
-         "sure": c.confidence, "state": c.state + (" · held out" if c.held_out and c.state == "accepted" else ""),
-         "from": "drawing" if c.source == "canvas" else "photo", "model": c.model_version, "sent": local_time(dt.datetime.fromtimestamp(c.created, dt.UTC).isoformat())}
-        for c in shown]
-# A selection is of row numbers: once the rows change (an action, a filter, another operator's work), the
-# same numbers would be other corrections, so the table is a new one, with nothing selected.
-listed = zlib.crc32(repr([(c.id, c.label, c.state) for c in shown]).encode())
+rows = review_rows(shown)
 table = st.dataframe(
-    rows, hide_index=True, on_select="rerun", selection_mode="multi-row", key=f"corrections_table_{listed:08x}",
+    rows, hide_index=True, on_select="rerun", selection_mode="multi-row", key=review_table_key(shown),
     column_config={
         "picture": st.column_config.ImageColumn("picture", width="small"),
         "id": st.column_config.NumberColumn("id", width="small"),
@@ -100,17 +84,8 @@ if accept or relabel or delete:
         rerun_saying(done)
 
 
-def exported() -> bytes:
-    """The accepted corrections as an .npz, made when the button is pressed (for 1,000 it takes 0.4 s,
-    benchmarks/corrections_page.py: too long to spend on every run of the page)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "corrections.npz"
-        store.export_npz(path)
-        return path.read_bytes()
-
-
 if counts["accepted"]:
     trained, held_out = store.export_counts()
-    st.download_button(f"Export the {counts['accepted']:,} accepted (.npz, Keras's MNIST layout)", exported, file_name="corrections.npz",
+    st.download_button(f"Export the {counts['accepted']:,} accepted (.npz, Keras's MNIST layout)", partial(exported_npz, store), file_name="corrections.npz",
                        mime="application/octet-stream", icon=":material/download:", key="corrections_export",
                        help=f"x_train/y_train: the {trained} trained on; x_test/y_test: the {held_out} held out. 28x28 uint8, white on black.")

@@ -4,10 +4,17 @@ import streamlit as st
 
 from mnist_app.reading.recognize import UNCERTAIN_BELOW, recognize
 from ui.canvas import drawing_canvas_ui, drawn_strokes
-from ui.common import active_model, digits_read_ui, pixels_ui, probabilities_figure, remembered, room_width_ui
+from ui.charts import probabilities_figure
 from ui.corrections import correct_digits_ui, correct_ui, reading_keys
 from ui.drawing import pen_strokes, strokes_in_box
 from ui.inside import offer_inside_ui, read_digits
+from ui.navigation import through_app
+from ui.pictures import digits_read_ui, pixels_ui
+from ui.resources import active_model
+from ui.screen import room_width_ui
+from ui.session import remembered
+
+through_app()
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
 NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side

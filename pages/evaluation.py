@@ -3,19 +3,22 @@
 import math
 from functools import partial
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.training.evaluate import bars_floor, mistakes, per_class_percentages
-from ui.common import active_model, evaluation_of, image_grid_ui, mnist_split_ui, pixels_ui, probabilities_figure
+from ui.charts import matrix_figure, probabilities_figure
 from ui.inside import inside_link_ui
+from ui.navigation import through_app
+from ui.pictures import image_grid_ui, pixels_ui
+from ui.resources import active_model, evaluation_of, mnist_split_ui
+
+through_app()
 
 PAGE_SIZE = 24  # mistakes to a page: six rows of four on a phone
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
 # or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
 GRID_SIZE = 76
 ANY = "any"
-OUTLINE = "#1565C0"  # a blue that stands out on every shade of the red scale
 
 st.title("How well the model does on MNIST's test set")
 version = active_model().version
@@ -52,40 +55,13 @@ def outlined(true: int, predicted: int, count: int) -> bool:
     return true == wanted_true or predicted == wanted_predicted
 
 
-def matrix_figure(confusion: list[list[int]]) -> go.Figure:
-    """The confusion matrix as clickable squares: rows true digits, columns predictions, log colour scale.
-    The cells the filters below it show are outlined."""
-    cells = [(true, predicted, confusion[true][predicted]) for true in range(10) for predicted in range(10)]
-    chosen = [outlined(*cell) for cell in cells]
-    figure = go.Figure(
-        go.Scatter(
-            x=[p for _, p, _ in cells], y=[t for t, _, _ in cells], mode="markers+text",
-            marker=dict(symbol="square", size=34, color=[math.log10(1 + n) for *_, n in cells], colorscale="Reds",
-                        line=dict(width=[4 if c else 1 for c in chosen], color=[OUTLINE if c else "#444" for c in chosen])),
-            text=[str(n) if n else "" for *_, n in cells],
-            textfont=dict(color=["white" if n > 100 else "#222" for *_, n in cells], size=11),
-            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
-            # Plotly dims what a click leaves unselected to a fifth: keep the other counts readable. (A selected
-            # text colour of its own keeps the unselected texts in theirs.)
-            selected=dict(marker=dict(opacity=1.0), textfont=dict(color="black")),
-            unselected=dict(marker=dict(opacity=0.75)),
-        )
-    )
-    axis = dict(tickmode="array", tickvals=list(range(10)), range=[-0.6, 9.6], showgrid=False, zeroline=False)
-    figure.update_layout(
-        height=430, width=430, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-        xaxis=dict(axis, title="predicted", side="top"), yaxis=dict(axis, title="true", autorange="reversed"),
-    )
-    return figure
-
-
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.subheader("Confusion matrix")
     # A chart of its own for each pair of filters: the cell a click selected (which plotly keeps selected, the
     # rest dimmed) is forgotten as soon as the filters name another cell or none.
     matrix_key = f"evaluation_matrix_{st.session_state.evaluation_true}_{st.session_state.evaluation_predicted}"
-    st.plotly_chart(matrix_figure(evaluation["confusion_matrix"]), key=matrix_key, on_select=partial(select_cell, matrix_key),
+    st.plotly_chart(matrix_figure(evaluation["confusion_matrix"], outlined), key=matrix_key, on_select=partial(select_cell, matrix_key),
                     selection_mode="points", config={"displayModeBar": False})
     st.caption("Click a cell to see those mistakes below.")
 with right:

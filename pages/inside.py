@@ -3,8 +3,11 @@ visitor's drawing or photo, any MNIST test image, or a mistake picked on the Eva
 
 import streamlit as st
 
-from ui.common import active_model
 from ui.inside import arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui, usable_versions, version_choice_ui, why_ui
+from ui.navigation import through_app
+from ui.resources import active_model
+
+through_app()
 
 st.title("Inside the model")
 arrival_ui()

@@ -30,7 +30,8 @@ model = active_model()
 predictor = model.predictor  # loaded before the first stroke, not after it
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    mode = st.segmented_control("Read", MODES, key="draw_mode") or MODES[0]
+    # No visible label: the two choices say what they are, and a phone needs the room for the answer.
+    mode = st.segmented_control("Read", MODES, key="draw_mode", label_visibility="collapsed") or MODES[0]
     with st.popover("Pen width", icon=":material/stylus:"):
         pen = st.slider("Pen width", min_value=8, max_value=40, key="draw_pen")
 # A digit's canvas sits beside its answer, on a wide screen; a number needs a wide canvas, and a phone has no
@@ -61,7 +62,8 @@ def one_digit_ui(reading, compact_width: int | None, correction_key: str) -> Non
     (the room, in pixels) the digit goes beside a shorter chart."""
     compact = compact_width is not None
     digit = reading.not_digits[0] if reading.empty else reading.digits[0]
-    with st.container(horizontal=compact, vertical_alignment="center"):
+    # Top-aligned on a phone: the digit read sits as high as the chart beside it, in view above the browser's bars.
+    with st.container(horizontal=compact, vertical_alignment="top"):
         if reading.empty:
             st.metric("Prediction", "?", "not a digit", delta_color="off", delta_arrow="off", width="content")
         else:

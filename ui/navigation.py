@@ -33,6 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent  # pages are named from here, wher
 
 _run = threading.local()  # each visitor's script runs on a thread of its own
 
+# On a phone held upright (Streamlit stacks columns below 640 CSS pixels) a page starts higher and its title
+# is smaller, so that the answer to a drawing sits in the top 660 pixels, above the browser's own bars:
+# Streamlit's 6rem top padding and 2.75rem title pushed it to 668-771 on a 390x844 screen.
+COMPACT_ON_PHONES = """<style>
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
+  [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem; padding: 0 0 0.5rem 0; }
+}
+</style>"""
+
 
 def run_app() -> None:
     """The page the visitor asked for, inside the app: page settings, sidebar links and model, then the page."""
@@ -40,6 +50,7 @@ def run_app() -> None:
     pages = _pages()
     navigation = st.navigation(pages, position="hidden")
     with st.sidebar:
+        st.html(COMPACT_ON_PHONES)  # styles apply to the whole page; in the sidebar they take no room in a page
         for page in pages:
             st.page_link(page)
     # Imported after the links are drawn: this loads TensorFlow, which takes seconds on a fresh server, and

@@ -225,36 +225,52 @@ def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 def _read(plan: _Plan, rows: np.ndarray) -> Reading:
     """The plan's readings: the whole ink as one digit, or the best grouping of each line's candidates."""
-    def reading(index: int, uncertain: bool = False) -> DigitReading:
-        row = rows[index]
-        best = int(row.argmax())
-        part = plan.segments[index]
-        return DigitReading(best, float(row[best]), row, plan.original_box(part.box), plan.crops[index], plan.inputs[index],
-                            bool(uncertain) or float(row[best]) < UNCERTAIN_BELOW, int(part.line))
+    grouped = _best_groupings(plan, rows)
+    if not plan.whole:
+        return _split(grouped, plan.ink.strength)
+    return _one_digit(plan, rows, grouped)
 
-    # A candidate scores as a digit with its reading's probability p or, under NOT_A_DIGIT_BELOW, as no
-    # digit with NO_DIGIT_WEIGHT * (1 - p) if that is more: so a letter is not cut into pieces that each
-    # look like a 1, while a digit read unsurely is still more likely a digit than a stray mark.
+
+def _best_groupings(plan: _Plan, rows: np.ndarray) -> list[DigitReading]:
+    """The readings of each line's candidates in the grouping that reads best, in reading order.
+
+    A candidate scores as a digit with its reading's probability p or, under NOT_A_DIGIT_BELOW, as no
+    digit with NO_DIGIT_WEIGHT * (1 - p) if that is more: so a letter is not cut into pieces that each
+    look like a 1, while a digit read unsurely is still more likely a digit than a stray mark.
+    """
     sure = rows.max(axis=1) if len(rows) else np.zeros(0)
     no_digit = np.where(sure < NOT_A_DIGIT_BELOW, NO_DIGIT_WEIGHT * (1 - sure), 0.0)
     scores = np.log(np.clip(np.maximum(sure, no_digit), 1e-12, 1.0))
-    grouped, offset = [], 1 if plan.whole else 0
+    grouped, offset = [], 1 if plan.whole else 0  # with the whole ink, its reading comes first
     for line in plan.lines:
         chosen = segment.best_grouping(line, list(scores[offset : offset + len(line.candidates)]))
-        grouped.extend(reading(offset + index) for index in chosen)
+        grouped.extend(_digit_reading(plan, rows, offset + index) for index in chosen)
         offset += len(line.candidates)
-    if not plan.whole:
-        return _split(grouped, plan.ink.strength)
+    return grouped
+
+
+def _one_digit(plan: _Plan, rows: np.ndarray, grouped: list[DigitReading]) -> Reading:
+    """All the ink read as one digit; with the number its pieces read as (``grouped``) as a hint, and the
+    digit flagged, when the number is the likelier reading (its digits' joint probability is higher)."""
     number = _split(grouped, plan.ink.strength) if grouped else None
     looks_like_number = (
         number is not None and len(number.digits) >= 2 and not number.not_digits
-        and bool(sum(np.log(d.confidence) for d in number.digits) > np.log(sure[0]))
+        and bool(sum(np.log(d.confidence) for d in number.digits) > np.log(rows[0].max()))
     )
-    whole = reading(0, uncertain=looks_like_number)
+    whole = _digit_reading(plan, rows, 0, uncertain=looks_like_number)
     hint = number if looks_like_number else None
     if whole.not_a_digit:
         return Reading((), plan.ink.strength, (whole,), hint)
     return Reading((whole,), plan.ink.strength, (), hint)
+
+
+def _digit_reading(plan: _Plan, rows: np.ndarray, index: int, uncertain: bool = False) -> DigitReading:
+    """The reading of the plan's ``index``-th candidate from its row of probabilities."""
+    row = rows[index]
+    best = int(row.argmax())
+    part = plan.segments[index]
+    return DigitReading(best, float(row[best]), row, plan.original_box(part.box), plan.crops[index], plan.inputs[index],
+                        bool(uncertain) or float(row[best]) < UNCERTAIN_BELOW, int(part.line))
 
 
 def _split(readings: list[DigitReading], ink: np.ndarray) -> Reading:

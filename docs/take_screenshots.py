@@ -1,5 +1,5 @@
-"""Take the README's screenshots: every page of the real app in Chromium, on a 1366x768 laptop and a 390x844
-phone (touch), after drawing a 7 (and saying it is a 1, then looking inside the model at it) and uploading a photo
+"""Take the screenshots of README.md and docs/pages.md: every page of the real app in Chromium, on a 1366x768
+laptop and a 390x844 phone (touch), after drawing a 7 (and saying it is a 1, then looking inside the model at it) and uploading a photo
 of a number, as a visitor would.
 
     .venv/bin/python docs/take_screenshots.py            # writes docs/screenshots/{laptop,phone}-*.png

@@ -78,7 +78,7 @@ def test_evaluate_json_on_the_shipped_model(mnist, shipped_model_dir):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     summary = json.loads(lines[0])
-    # 99.57%: the model that also reads writing conventions and says "not a digit" (README, "Figures").
+    # 99.57%: the model that also reads writing conventions and says "not a digit" (docs/figures.md).
     assert summary["accuracy"] >= 0.995 and summary["count"] == 10000
     assert summary["loss"] < 0.05
     assert summary["accuracy"] == pytest.approx(read_card(shipped_model_dir)["test"]["accuracy"])
@@ -139,8 +139,8 @@ def test_check_names_a_missing_mnist_file_in_one_line(tmp_path):
 
 
 def test_check_warns_when_a_corrupted_active_model_falls_back(mnist, runs_dir, capsys):
-    from mnist_app.models import store, versions
     from mnist_app.config import Paths
+    from mnist_app.models import store, versions
     from mnist_app.models.model import make_model
 
     paths = Paths.from_env()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images st
     from mnist_app.models.model import Predictor
 
 # Checked on the writers held out of training (pendigits-orig.tra's 25-30 and UJI's 10, 11, 55, 56, 58, 59),
-# never on pendigits-orig.tes or UJI's test writers (README, "Figures"): at 80% the mean over a digit's views
+# never on pendigits-orig.tes or UJI's test writers (docs/figures.md): at 80% the mean over a digit's views
 # (steady) flags 2.0% of their answers and catches 76% of the mistakes (85% would flag 2.5% and catch 82%;
 # 80%, chosen on them before, is kept: benchmarks/recognition_accuracy.py --calibrate); under 40%, 0.1% of
 # their digits and most drawings that are no digit (benchmarks/hard_cases.py) are read as no digit;
@@ -206,7 +206,7 @@ def steady(predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, temp
     A digit the model reads the same however it leans is read surely; one whose answer moves when it is
     turned a little is a guess, and its mean says so. On the shipped model's held-out writers of both
     collections this flags 2.0% of the answers and catches 76% of the mistakes at UNCERTAIN_BELOW, where the
-    calibrated probability alone flags 1.9% and catches 48%, or catches 67% flagging 3.1% (the README,
+    calibrated probability alone flags 1.9% and catches 48%, or catches 67% flagging 3.1% (docs/figures.md,
     "Uncertain answers").
     """
     views = np.concatenate([inputs, turned(inputs, TURN_DEGREES), turned(inputs, -TURN_DEGREES)])

@@ -17,7 +17,7 @@ How many: 50 images of each. 40 accepted corrections (32 trained on, 8 held out)
 button's defaults, on a 7 with a curled foot (a style the shipped model reads 33.5% right on new writers):
 after the retrain, 94.0% of 182 such 7s by other writers (never corrected), the held-out corrections 8 of 8
 (the shipped model 1 of 8), the same writers' plain digits 97.7% (97.4% before), and MNIST's test set
-99.35% (65 errors), the same as this schedule without corrections (README), so no harm to MNIST showed.
+99.35% (65 errors), the same as this schedule without corrections (docs/figures.md), so no harm to MNIST showed.
 Other counts were not measured. (A loss weight would also need a per-image weight carried through
 train.py's data pipeline.)
 """

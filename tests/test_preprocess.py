@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mnist_app.reading.preprocess import find_ink, mnist_like, stroke_width, to_gray
-from mnist_app.reading.preprocess import model_input
+from mnist_app.reading.ink import find_ink, stroke_width, to_gray
+from mnist_app.reading.preprocess import mnist_like, model_input
 
 
 def paste(digit: np.ndarray, canvas_size: int, scale: float, x: int, y: int) -> np.ndarray:

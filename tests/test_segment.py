@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 
-from mnist_app.reading.preprocess import find_ink, to_gray
+from mnist_app.reading.ink import find_ink, to_gray
 from mnist_app.reading.segment import Candidate, Line, Segment, best_grouping, propose, whole_image
 
 

@@ -67,7 +67,7 @@ def shrink(image: np.ndarray) -> np.ndarray:
 
     Area averaging (OpenCV's INTER_AREA, exact for a whole factor) keeps thin strokes as fainter ink
     rather than dropping them. Arrays OpenCV cannot resize, or of no image shape, are returned as they are:
-    ``preprocess.to_gray`` converts or refuses them.
+    ``ink.to_gray`` converts or refuses them.
     """
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         return image

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_app.reading import segment
+from mnist_app.reading.ink import Ink
 from mnist_app.reading.pictures import Picture, map_box, shrink
-from mnist_app.reading.preprocess import Ink, ink_of, mnist_like, turned
+from mnist_app.reading.preprocess import ink_of, mnist_like, turned
 from mnist_app.threads import on_a_worker
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light

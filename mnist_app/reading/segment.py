@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mnist_app.reading.preprocess import Ink, stroke_width
+from mnist_app.reading.ink import Ink, stroke_width
 
 MAX_PIECES = 5  # the most pieces one digit is made of (a 4 in two strokes with a broken bar has three; a
 # digit that leans into its neighbours may be cut finer, see _cut_candidates)

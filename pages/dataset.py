@@ -1,10 +1,9 @@
 """Dataset: browse MNIST's training and test images, the class balance and each digit's mean image."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_app.training.data import sample_indices
-from ui.charts import ACCENT
+from ui.charts import counts_figure
 from ui.navigation import through_app
 from ui.pictures import image_grid_ui
 from ui.resources import average_digits, digit_counts, mnist_split_ui
@@ -38,16 +37,8 @@ indices = sample_indices(labels, digit, SHOWN, seed=st.session_state.dataset_see
 image_grid_ui(images[indices], [f"{labels[index]} · #{index}" for index in indices], size=GRID_SIZE)
 
 st.subheader("How many of each digit")
-figure = go.Figure(
-    [
-        go.Bar(name="train", x=[str(d) for d in range(10)], y=train_counts, marker_color="#7F8C9A"),
-        go.Bar(name="test", x=[str(d) for d in range(10)], y=test_counts, marker_color=ACCENT),
-    ]
-)
-# A category axis labels every digit (a numeric one labels every other digit when the chart is narrow).
-figure.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=10, b=10),
-                     xaxis=dict(title="digit", type="category"), yaxis_title="images")
-st.plotly_chart(figure, key="dataset_counts")
+# No tool bar: on a phone it covered the legend, and the chart has nothing to zoom.
+st.plotly_chart(counts_figure(train_counts, test_counts), key="dataset_counts", config={"displayModeBar": False})
 
 st.subheader(f"The average {split} image of each digit")
 image_grid_ui(average_digits(split), [str(number) for number in range(10)], size=GRID_SIZE)

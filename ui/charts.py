@@ -1,4 +1,4 @@
-"""Charts: a bar per digit for a model's probabilities, and the confusion matrix as clickable squares."""
+"""Charts: a bar per digit for a model's probabilities or a data set's counts, and the confusion matrix as clickable squares."""
 
 from __future__ import annotations
 
@@ -56,4 +56,20 @@ def matrix_figure(confusion: list[list[int]], outlined: Callable[[int, int, int]
         height=430, width=430, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
         xaxis=dict(axis, title="predicted", side="top"), yaxis=dict(axis, title="true", autorange="reversed"),
     )
+    return figure
+
+
+def counts_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.Figure:
+    """How many images of each digit the training and the test set hold, side by side."""
+    figure = go.Figure(
+        [
+            go.Bar(name="train", x=[str(d) for d in range(10)], y=list(map(int, train_counts)), marker_color="#7F8C9A"),
+            go.Bar(name="test", x=[str(d) for d in range(10)], y=list(map(int, test_counts)), marker_color=ACCENT),
+        ]
+    )
+    # A category axis labels every digit (a numeric one labels every other digit when the chart is narrow);
+    # the legend sits above the bars, clear of them on a phone's narrow chart.
+    figure.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=30, b=10),
+                         xaxis=dict(title="digit", type="category"), yaxis_title="images",
+                         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     return figure

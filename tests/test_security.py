@@ -1,6 +1,7 @@
 """The safe defaults: Streamlit's own protections switched on, retraining behind a switch and a password,
-models and caches loaded without running code from the file. (Ids only: test_versions.py; MNIST's
-allow_pickle: test_data.py; hostile uploads: test_hostile_uploads.py; the server's XSRF check: tests/e2e.)"""
+models and caches loaded without running code from the file. (How the switch and the password are read:
+test_config.py; ids only: test_versions.py; MNIST's allow_pickle: test_data.py; hostile uploads:
+test_hostile_uploads.py; the server's XSRF check: tests/e2e.)"""
 
 import time
 import tomllib
@@ -13,7 +14,7 @@ from apptest import page_path
 from keras import layers
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.config import Paths, RetrainAccess
+from mnist_app.config import Paths
 from mnist_app.models import store, versions
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -29,35 +30,7 @@ def test_streamlit_config_keeps_xsrf_protection_and_an_upload_limit():
     assert 1 <= server["maxUploadSize"] <= 50  # megabytes; images.py refuses files over 50 MiB anyway
 
 
-# --- Retraining: the switch and the password ---
-
-
-@pytest.mark.parametrize(
-    "switch, password, expected",
-    [(None, None, RetrainAccess(True, None)), ("off", None, RetrainAccess(False, None)), (" OFF ", None, RetrainAccess(False, None)),
-     ("on", PASSWORD, RetrainAccess(True, PASSWORD)), ("", "", RetrainAccess(True, None)), ("on", "   ", RetrainAccess(True, None))],
-)
-def test_retrain_access_from_the_environment(monkeypatch, switch, password, expected):
-    for name, value in (("RETRAINING", switch), ("RETRAIN_PASSWORD", password)):
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    assert RetrainAccess.from_env() == expected
-
-
-@pytest.mark.parametrize("switch", ["of", "yes", "false", "0"])
-def test_a_misspelt_switch_is_an_error(monkeypatch, switch):
-    monkeypatch.setenv("RETRAINING", switch)
-    with pytest.raises(ValueError, match=f"RETRAINING must be on or off, got '{switch}'"):
-        RetrainAccess.from_env()
-
-
-def test_only_the_password_is_accepted():
-    access = RetrainAccess(password="pässwörd")
-    assert access.accepts("pässwörd")
-    assert not any(access.accepts(attempt) for attempt in ("", "pässwörd ", "PÄSSWÖRD", "passwort", "pässwörd\n"))
-    assert not RetrainAccess().accepts("")  # no password set: nothing to accept (the page does not ask)
+# --- Retraining: the switch and the password on the Training page (how they are read: test_config.py) ---
 
 
 def training_page(secrets: dict | None = None) -> AppTest:

@@ -22,18 +22,16 @@ COMPACT_METRIC_WIDTH = 110  # the room the digit and its certainty take beside t
 NARROW_BELOW = 640  # Streamlit stacks columns on a page narrower than this (a phone held upright)
 
 MODES = ["One digit", "A number"]
-remembered("draw_mode", MODES[0])
-remembered("draw_pen", 18)
-mode = st.session_state.draw_mode or MODES[0]  # read before the title, which names what to draw
+mode = remembered("draw_mode", MODES[0]) or MODES[0]  # read before the title, which names what to draw
 st.title("Draw a digit" if mode == MODES[0] else "Draw a number")
 model = active_model()
 predictor = model.predictor  # loaded before the first stroke, not after it
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
     # No visible label: the two choices say what they are, and a phone needs the room for the answer.
-    mode = st.segmented_control("Read", MODES, key="draw_mode", label_visibility="collapsed") or MODES[0]
+    mode = st.segmented_control("Read", MODES, default=mode, key="draw_mode", label_visibility="collapsed") or MODES[0]
     with st.popover("Pen width", icon=":material/stylus:"):
-        pen = st.slider("Pen width", min_value=8, max_value=40, key="draw_pen")
+        pen = st.slider("Pen width", min_value=8, max_value=40, value=remembered("draw_pen", 18), key="draw_pen")
 # A digit's canvas sits beside its answer, on a wide screen; a number needs a wide canvas, and a phone has no
 # room beside the canvas, so there the answer goes below it, the digit beside a smaller chart, so that both
 # show without scrolling. Either canvas is sized to the room it has, measured in the browser (the page's

@@ -25,13 +25,11 @@ MODES = ["One digit", "A number"]  # in the Draw page's order; a photo is more o
 st.title("Read a photo of handwriting")
 st.write("Digits written in dark ink on light paper, or light on dark: one digit or a whole number.")
 
-remembered("upload_mode", MODES[1])
-remembered("upload_use_camera", False)
 # The options first, in one row that wraps: on a phone, options below the chooser would push the reading
 # down by their height.
 with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
-    mode = st.segmented_control("Read", MODES, key="upload_mode") or MODES[1]
-    use_camera = st.toggle("Use the camera", key="upload_use_camera")
+    mode = st.segmented_control("Read", MODES, default=remembered("upload_mode", MODES[1]), key="upload_mode") or MODES[1]
+    use_camera = st.toggle("Use the camera", value=remembered("upload_use_camera", False), key="upload_use_camera")
 photo = photo_source_ui(use_camera)
 
 if (refused := refusal_message()) is not None:

@@ -93,10 +93,11 @@ def arrival_ui() -> None:
 def source_choice_ui() -> str:
     """The chooser of what to look at: the visitor's drawing or photo (once there is one), or MNIST."""
     options = [source for source, key in HANDED_OVER.items() if st.session_state.get(key)] + [MNIST]
-    remembered("inside_source", options[0])
-    if st.session_state.inside_source not in options:  # a link's ?from=photo in a session without a photo
-        st.session_state.inside_source = options[0]
-    return st.segmented_control("Look at", options, key="inside_source") or options[0]
+    source = remembered("inside_source", options[0])
+    if source not in options:  # a link's ?from=photo in a session without a photo
+        st.session_state.pop("inside_source", None)
+        source = options[0]
+    return st.segmented_control("Look at", options, default=source, key="inside_source") or options[0]
 
 
 def subject_ui(source: str, version: versions.Version) -> Subject:
@@ -114,9 +115,9 @@ def subject_ui(source: str, version: versions.Version) -> Subject:
 
 def _test_image_ui(version: versions.Version) -> Subject:
     images, labels = mnist_split_ui("test")
-    remembered("inside_index", 0)
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        index = st.number_input("Test image", min_value=0, max_value=len(images) - 1, key="inside_index", width=150)
+        index = st.number_input("Test image", min_value=0, max_value=len(images) - 1, value=remembered("inside_index", 0),
+                                key="inside_index", width=150)
         st.button("Random", icon=":material/shuffle:", on_click=_pick, args=(random.randrange(len(images)),))
         wrong = mistakes(evaluation_of(version.path))
         if wrong:
@@ -136,10 +137,12 @@ def usable_versions() -> list[versions.Version]:
 def version_choice_ui(available: list[versions.Version], active_id: str) -> versions.Version:
     """The chooser of the model to look inside: the active one until the visitor picks another."""
     by_id = {version.id: version for version in available}
-    remembered("inside_model", active_id)
-    if st.session_state.inside_model not in by_id:  # deleted since, or a link's id that is not there
-        st.session_state.inside_model = active_id
-    chosen = st.selectbox("Model", sorted(by_id, key=lambda id_: id_ != active_id), key="inside_model", width=260,
+    chosen = remembered("inside_model", active_id)
+    if chosen not in by_id:  # deleted since, or a link's id that is not there
+        st.session_state.pop("inside_model", None)
+        chosen = active_id
+    ids = sorted(by_id, key=lambda id_: id_ != active_id)
+    chosen = st.selectbox("Model", ids, index=ids.index(chosen), key="inside_model", width=260,
                           format_func=lambda id_: version_name(id_, active_id))
     return by_id[chosen]
 
@@ -207,8 +210,8 @@ def layers_ui(explainer: Explainer, subject: Subject) -> None:
 
 
 def _templates_ui(explainer: Explainer, subject: Subject) -> None:
-    remembered("inside_templates", "For this input")
-    which = st.segmented_control("Weights", ["For this input", "For any input"], key="inside_templates") or "For this input"
+    which = st.segmented_control("Weights", ["For this input", "For any input"], default=remembered("inside_templates", "For this input"),
+                                 key="inside_templates") or "For this input"
     templates = explainer.templates(subject.image if which == "For this input" else None)
     st.image([heatmaps.signed_grid(template[None], columns=1, width=TEMPLATE_SIZE) for template in templates],
              caption=[str(digit) for digit in range(10)], width=TEMPLATE_SIZE + 4, output_format="PNG")

@@ -21,15 +21,17 @@ def pending_toast_ui() -> None:
         st.toast(message)
 
 
-def remembered(key: str, default) -> None:
-    """Make the widget with this ``key`` keep its value when the visitor goes to another page and back.
+def remembered(key: str, default):
+    """The value to give the widget with this ``key`` as its default (``value=``, ``default=``), so that it
+    keeps its value when the visitor goes to another page and back: ``default`` the first time.
 
     Streamlit forgets the state of a widget that a run does not draw, so the value is copied aside on every
-    run and handed back on the return. Call it just before drawing the widget, and give the widget no
-    default of its own (``default`` here is the first value).
+    run and handed back, on the return, as the new widget's default. A default, unlike a value written into
+    st.session_state, reaches a widget the browser draws only later (one in a popover): the Draw page's pen
+    width slider showed 8, its minimum, while strokes were drawn 18 wide, until it was opened.
     """
     copy = f"remembered_{key}"
     if key in st.session_state:
         st.session_state[copy] = st.session_state[key]
-    else:
-        st.session_state[key] = st.session_state.get(copy, default)
+        return st.session_state[key]
+    return st.session_state.get(copy, default)

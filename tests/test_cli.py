@@ -90,6 +90,7 @@ def test_evaluate_table(mnist, shipped_model_dir, capsys):
     assert "accuracy 0.99" in text and "precision" in text and len(text.splitlines()) == 12
 
 
+@pytest.mark.slow  # the CLI starts a real training worker, which trains on real MNIST
 def test_train_writes_a_run_and_activates_it(mnist, runs_dir, capsys):
     args = ["train", "--model", "dense", "--epochs", "2", "--limit", "2000", "--no-augment", "--activate", "always"]
     assert main(args) == 0

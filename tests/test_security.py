@@ -119,6 +119,7 @@ def _until(test: AppTest, done, what: str, timeout: float = 120) -> AppTest:
     return test
 
 
+@pytest.mark.slow  # the page starts a real training worker, which trains on real MNIST
 def test_stop_and_make_active_need_the_password_too(mnist, small_mnist, monkeypatch, tmp_path):
     small = tmp_path / "small.npz"  # as in test_pages.py: a slice of MNIST, so that the job is quick
     np.savez(small, x_train=small_mnist.x_train, y_train=small_mnist.y_train, x_test=small_mnist.x_test, y_test=small_mnist.y_test)

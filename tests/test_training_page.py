@@ -159,6 +159,7 @@ def _wait_for_job_end(test: AppTest, timeout: float = 180) -> AppTest:
     return test
 
 
+@pytest.mark.slow  # the page starts a real training worker, which trains on real MNIST
 def test_training_page_retrains_shows_progress_and_activates(mnist, small_mnist, monkeypatch, tmp_path):
     small = tmp_path / "small.npz"
     np.savez(small, x_train=small_mnist.x_train, y_train=small_mnist.y_train, x_test=small_mnist.x_test, y_test=small_mnist.y_test)

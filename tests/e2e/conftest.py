@@ -14,6 +14,15 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, running_app
 
 SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
+E2E = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: `pytest -m "not browser"` leaves every test here out
+def pytest_collection_modifyitems(config, items):
+    """Every test here drives a real Chromium: each is marked browser (pytest.ini), with no marker to forget."""
+    for item in items:
+        if E2E in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 def _missing(reason: str) -> None:

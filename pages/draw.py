@@ -60,23 +60,24 @@ def one_digit_ui(reading, compact_width: int | None, correction_key: str) -> Non
     (the room, in pixels) the digit goes beside a shorter chart."""
     compact = compact_width is not None
     digit = reading.not_digits[0] if reading.empty else reading.digits[0]
+    number = reading.number  # the ink reads better as several digits: the verdict is that it is a number
     # Top-aligned on a phone: the digit read sits as high as the chart beside it, in view above the browser's bars.
     with st.container(horizontal=compact, vertical_alignment="top"):
         if reading.empty:
-            st.metric("Prediction", "?", "not a digit", delta_color="off", delta_arrow="off", width="content")
+            st.metric("Prediction", "?", "a number" if number else "not a digit", delta_color="off", delta_arrow="off", width="content")
         else:
             st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off", width="content")
         st.plotly_chart(probabilities_figure(digit.probabilities, height=150 if compact else 260, highlight=not reading.empty),
                         key="draw_probabilities", config={"displayModeBar": False},
                         width=max(compact_width - COMPACT_METRIC_WIDTH, 160) if compact else "stretch")
-    if reading.empty:
+    # One verdict, right under the answer: a number, or no digit, or a digit the model is not sure of.
+    if number is not None:
+        st.info(f"This looks like a number, **{number.text}**: choose \"A number\" above to read each digit.", icon=":material/pin:")
+    elif reading.empty:
         st.warning("That does not look like a digit. Draw one digit, 0 to 9, as large as you like.", icon=":material/block:")
-    elif digit.uncertain and reading.number is None:
+    elif digit.uncertain:
         st.warning(f"Not sure: below {UNCERTAIN_BELOW:.0%} confidence. Is it one of the taller bars?", icon=":material/help:")
     correct_ui(correction_key, digit, model.version.id, "canvas", pen_strokes(drawn_strokes()))
-    if reading.number is not None:
-        st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" above to read each digit.",
-                icon=":material/pin:")
     st.caption("What the model sees: your drawing as MNIST would have it, 28x28 pixels")
     pixels_ui(digit.model_input)
     offer_inside_ui("drawing", [("your drawing", digit.model_input)])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -100,15 +103,25 @@ def shipped_model_dir() -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class TinyRun:
+    result: Any  # the TrainResult
+    progress: list  # every Progress report, in order
+    stages: list[str]  # the stages the run went through
+    preparation: list  # every Preparation report, in order
+
+
 @pytest.fixture(scope="session")
-def tiny_run(mnist, tmp_path_factory):
-    """One short training run on a slice of MNIST, shared by the tests that inspect its output."""
+def tiny_run(mnist, tmp_path_factory) -> TinyRun:
+    """One short training run on a slice of MNIST, shared by the tests that inspect its output and what it told."""
+    from mnist_app.training.progress import TrainingHooks
     from mnist_app.training.train import train
 
-    events = []
+    told = TinyRun(result=None, progress=[], stages=[], preparation=[])
+    hooks = TrainingHooks(progress=told.progress.append, stage=told.stages.append, preparation=told.preparation.append)
     config = TrainConfig(epochs=3, train_limit=3000, batch_size=64, seed=3)
-    result = train(config, tmp_path_factory.mktemp("runs") / "tiny", data=mnist, progress=events.append, command="pytest tiny run")
-    return result, events
+    result = train(config, tmp_path_factory.mktemp("runs") / "tiny", data=mnist, hooks=hooks, command="pytest tiny run")
+    return dataclasses.replace(told, result=result)
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from mnist_app import files
-from mnist_app.models import store, versions
 from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, UJI_TRAINING_WRITERS, Paths, TrainConfig
+from mnist_app.models import store, versions
 from mnist_app.training.from_corrections import has_accepted
 from mnist_app.training.progress import Preparation, Progress, read_preparation, read_progress
 
@@ -41,6 +41,7 @@ ACTIVATE_CHOICES = ("never", "if_better", "always")
 ENDED = ("finished", "stopped", "failed")
 STOP_FILE = "stop"
 LOG_FILE = "worker.log"
+WORKER_MODULE = "mnist_app.jobs.worker"  # the training worker process, started with python -m
 
 
 class TrainerBusy(RuntimeError):
@@ -105,8 +106,9 @@ class Trainer:
     same runs folder see the same run.
     """
 
-    def __init__(self, paths: Paths):
-        self.paths = paths
+    def __init__(self, paths: Paths, worker_module: str = WORKER_MODULE):
+        """``worker_module``: what runs each job, as ``python -m worker_module RUN_DIR --lock-fd N`` (worker.py)."""
+        self.paths, self.worker_module = paths, worker_module
         self._lock = threading.Lock()
         self._run_id: str | None = None  # the run this Trainer last started or saw running
         self._process: subprocess.Popen | None = None
@@ -169,7 +171,7 @@ class Trainer:
         log = open(run_dir / LOG_FILE, "ab")  # noqa: SIM115  (the worker writes it; closed here once passed on)
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "mnist_app.jobs.worker", str(run_dir), "--lock-fd", str(lock.fileno())],
+                [sys.executable, "-m", self.worker_module, str(run_dir), "--lock-fd", str(lock.fileno())],
                 cwd=PROJECT_ROOT, pass_fds=(lock.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C in a terminal, or the server being stopped, does not reach the run,
                 # which anyone can still stop through its directory.

@@ -17,89 +17,149 @@ import dataclasses
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from mnist_app import files
+from mnist_app.config import Paths, TrainConfig
 from mnist_app.jobs import trainer
 from mnist_app.models import versions
-from mnist_app.config import Paths, TrainConfig
-from mnist_app.training.progress import PREPARATION_FILE, PROGRESS_FILE, Preparation, Progress
+from mnist_app.training.data import pen_digits_file
+from mnist_app.training.progress import PREPARATION_FILE, PROGRESS_FILE, Preparation, Progress, TrainingHooks, TrainingStopped
 
 NICENESS = 15  # added to the server's: under contention the kernel gives the server ~30 times its CPU share
 PROGRESS_EVERY_S = 0.5  # progress.json is replaced at most this often (and after every epoch)
 STOP_POLL_S = 0.2  # how often the stop file is looked for
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, train: Train | None = None) -> int:
+    """Run the job of the run directory named in ``argv``. ``train`` is the training function (by default
+    mnist_app.training.train.train, whose TensorFlow thread pools are sized here first)."""
     parser = argparse.ArgumentParser(prog="python -m mnist_app.jobs.worker", description="Run one training job (started by the app or the CLI).")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--lock-fd", type=int, help="the inherited training lock, held until this process exits")
     args = parser.parse_args(argv)
     os.nice(NICENESS)
-    _size_thread_pools()
+    if train is None:
+        _size_thread_pools()
     run_dir = args.run_dir.resolve()
     record = files.read_json_or_empty(run_dir / versions.RUN_FILE)  # its pid is there already: the starter wrote it
     paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
     run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"),
-            exit_on_early_stop=True)
+            exit_on_early_stop=True, train=train)
     if args.lock_fd is not None:
         os.close(args.lock_fd)  # the outcome is recorded: free the lock now, not after TensorFlow's slow exit
     return 0
 
 
 def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, command: str | None,
-            exit_on_early_stop: bool = False) -> str:
+            exit_on_early_stop: bool = False, train: Train | None = None) -> str:
     """Train as ``config`` says into ``run_dir``, recording every step there; returns the final state.
 
     Whatever goes wrong ends the run as "failed" with the reason in run.json; the active model is changed
     only after a new model has been saved whole, and only as ``activate`` says. ``exit_on_early_stop``
     (the worker process only) ends the process at once when a stop comes before training has begun.
+    ``train`` is the training function, called as mnist_app.training.train.train (None: that one).
     """
-    prepared = _LatestWriter(run_dir / PREPARATION_FILE, always=lambda old, new: old is None or old.step != new.step or new.done == new.total)
-    prepared(Preparation("Starting TensorFlow"))
-    from mnist_app.training.data import pen_digits_file
-    from mnist_app.training.train import TrainingStopped, train  # TensorFlow loads here, in the worker only
-
-    stop = threading.Event()
-    stage = "preparing"
-    state_lock = threading.Lock()  # the stage and run.json change together, never under an early stop
-    early_stage = (lambda: stage) if exit_on_early_stop else (lambda: None)
-    watcher = threading.Thread(target=_watch_for_stop, args=(run_dir, stop, early_stage, state_lock), daemon=True)
-    watcher.start()
-
-    def on_stage(name: str) -> None:
-        nonlocal stage
-        with state_lock:
-            stage = name
-            versions.write_run_state(run_dir, "running", stage=name)
-
-    report = _LatestWriter(run_dir / PROGRESS_FILE, always=lambda old, new: new.epoch_done)
+    job = _Job(run_dir, exit_on_early_stop)
+    job.preparation(Preparation("Starting TensorFlow"))
+    train = train or _tensorflow_train()
+    job.watch_for_stop()
     try:
-        if config.pen_path is not None:
-            if not Path(config.pen_path).is_file():
-                prepared(Preparation("Downloading the pen-drawn digits from UCI (1.7 MB, once)"))
-            pen_digits_file(config.pen_path)  # a local file, or UCI's download (once, then Keras's cache)
+        _fetch_pen_digits(config, job.preparation)
         # The model serving when the run starts: the card compares the held-out corrections' readings with it.
         serving = versions.active_version(paths).version
-        result = train(config, run_dir, progress=report, stop=stop, command=command, stage=on_stage, prepare=prepared,
-                       active=(serving.id, serving.path))
-        report.flush()
-        activated = activate == "always" or (activate == "if_better" and _beats_active(paths, result.card))
-        if activated:
-            versions.activate(paths, run_dir.name)
-        outcome = "stopped" if result.card["stopped_by_user"] else "finished"
-        _record(run_dir, outcome, activated=activated)
+        result = train(config, run_dir, hooks=job.hooks(), command=command, active=(serving.id, serving.path))
+        job.progress.flush()
+        return _conclude(paths, run_dir, result.card, activate)
     except TrainingStopped as error:
-        report.flush()
-        outcome = "stopped"
-        _record(run_dir, outcome, error=str(error))
+        job.progress.flush()
+        return _end(run_dir, "stopped", error=str(error))
     except Exception as error:  # noqa: BLE001  (whatever went wrong, the run ends and says why)
-        reason = f"{type(error).__name__}: {error}"
-        if stage == "saving":
-            reason = f"the model could not be saved ({reason}); the active model is unchanged"
-        outcome = "failed"
-        _record(run_dir, outcome, error=reason)
+        return _end(run_dir, "failed", error=_failure(error, job.stage))
+
+
+class Train(Protocol):
+    """The training function a job calls: mnist_app.training.train.train, or a stand-in with its signature."""
+
+    def __call__(self, config: TrainConfig, out_dir: Path, *, hooks: TrainingHooks, command: str | None,
+                 active: tuple[str, Path] | None) -> Any: ...  # a result whose .card is the new model's card
+
+
+def _tensorflow_train() -> Train:
+    from mnist_app.training.train import train  # TensorFlow loads here, in the worker only
+
+    return train
+
+
+class _Job:
+    """One run as the worker sees it: its stage, its stop switch, and the writers of what it reports."""
+
+    def __init__(self, run_dir: Path, exit_on_early_stop: bool):
+        self.run_dir, self.exit_on_early_stop = run_dir, exit_on_early_stop
+        self.stage = "preparing"
+        self.state_lock = threading.Lock()  # the stage and run.json change together, never under an early stop
+        self.stop = threading.Event()
+        self.preparation = _LatestWriter(run_dir / PREPARATION_FILE, always=_new_step)
+        self.progress = _LatestWriter(run_dir / PROGRESS_FILE, always=lambda old, new: new.epoch_done)
+
+    def hooks(self) -> TrainingHooks:
+        return TrainingHooks(progress=self.progress, preparation=self.preparation, stage=self.on_stage, stop=self.stop)
+
+    def on_stage(self, name: str) -> None:
+        with self.state_lock:
+            self.stage = name
+            versions.write_run_state(self.run_dir, "running", stage=name)
+
+    def watch_for_stop(self) -> None:
+        threading.Thread(target=self._watch_for_stop, daemon=True).start()
+
+    def _watch_for_stop(self) -> None:
+        """Set ``stop`` once the stop file appears. While the data is still being prepared (minutes, the first
+        time) there is nothing to save, and training would only notice at its first batch: the worker process
+        ends at once instead. The caches written meanwhile are renamed into place whole, so an exit loses nothing."""
+        while not self.stop.is_set():
+            if trainer.stop_requested(self.run_dir):
+                self.stop.set()
+                with self.state_lock:
+                    if self.exit_on_early_stop and self.stage == "preparing":
+                        _record(self.run_dir, "stopped", error="stopped while the data was being prepared, before training began; nothing was saved")
+                        os._exit(0)  # the lock goes with the process
+            time.sleep(STOP_POLL_S)
+
+
+def _new_step(old: Preparation | None, new: Preparation) -> bool:
+    """Whether a preparation report is written at once: a new step, or the last item of a counted one."""
+    return old is None or old.step != new.step or new.done == new.total
+
+
+def _fetch_pen_digits(config: TrainConfig, prepared: Callable[[Preparation], None]) -> None:
+    """The pen-drawn digits the run trains on: a local file, or UCI's download (once, then Keras's cache)."""
+    if config.pen_path is None:
+        return
+    if not Path(config.pen_path).is_file():
+        prepared(Preparation("Downloading the pen-drawn digits from UCI (1.7 MB, once)"))
+    pen_digits_file(config.pen_path)
+
+
+def _conclude(paths: Paths, run_dir: Path, card: dict[str, Any], activate: str) -> str:
+    """Activate the saved model as ``activate`` says, and record how the run ended."""
+    activated = activate == "always" or (activate == "if_better" and _beats_active(paths, card))
+    if activated:
+        versions.activate(paths, run_dir.name)
+    return _end(run_dir, "stopped" if card["stopped_by_user"] else "finished", activated=activated)
+
+
+def _failure(error: Exception, stage: str) -> str:
+    reason = f"{type(error).__name__}: {error}"
+    if stage == "saving":
+        return f"the model could not be saved ({reason}); the active model is unchanged"
+    return reason
+
+
+def _end(run_dir: Path, outcome: str, **fields: Any) -> str:
+    _record(run_dir, outcome, **fields)
     return outcome
 
 
@@ -122,20 +182,6 @@ class _LatestWriter:
         if self.latest is not None:
             files.write_json_atomically(self.path, self.latest.to_record())
             self.written_at = time.monotonic()
-
-
-def _watch_for_stop(run_dir: Path, stop: threading.Event, stage, state_lock: threading.Lock) -> None:
-    """Set ``stop`` once the stop file appears. While the data is still being prepared (minutes, the first
-    time) there is nothing to save, and training would only notice at its first batch: the run ends at
-    once instead. The caches written meanwhile are renamed into place whole, so an exit loses nothing."""
-    while not stop.is_set():
-        if trainer.stop_requested(run_dir):
-            stop.set()
-            with state_lock:
-                if stage() == "preparing":
-                    _record(run_dir, "stopped", error="stopped while the data was being prepared, before training began; nothing was saved")
-                    os._exit(0)  # the lock goes with the process
-        time.sleep(STOP_POLL_S)
 
 
 def _beats_active(paths: Paths, card: dict[str, Any]) -> bool:

@@ -1,11 +1,15 @@
 """Where a training run is, as the training sends it and as the run directory keeps it: progress.json while it
-trains, preparation.json while it prepares its data.
+trains, preparation.json while it prepares its data; and the hooks through which the training sends it and is
+stopped.
 
-Apart from train.py, so that reading a run's progress (the pages, the CLI following a run) needs no TensorFlow.
+Apart from train.py, so that reading a run's progress (the pages, the CLI following a run) and running a job
+around the training (the worker) need no TensorFlow.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +61,28 @@ class Preparation:
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class TrainingStopped(RuntimeError):
+    """Training was stopped before a single epoch finished, so there is no model to save."""
+
+
+def _ignore(report: Any) -> None:
+    """A hook nobody listens to."""
+
+
+@dataclass(frozen=True)
+class TrainingHooks:
+    """How a training run talks to whoever runs it: what it tells as it goes, and the switch that stops it.
+
+    Every hook is optional. The callbacks are called from the training's own thread; ``stop`` may be set
+    from any thread.
+    """
+
+    progress: Callable[[Progress], None] = _ignore  # after every batch and every epoch
+    preparation: Callable[[Preparation], None] = _ignore  # what the preparation of the data does, and how far it is
+    stage: Callable[[str], None] = _ignore  # each part as it begins: "preparing", "training", "evaluating", "saving"
+    stop: threading.Event | None = None  # once set, training ends after the current batch
 
 
 def read_preparation(run_dir: Path) -> Preparation | None:

@@ -10,32 +10,29 @@ import datetime as dt
 import platform
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app.models import store
-from mnist_app.training.augment import augment_batch
-from mnist_app.training.calibrate import calibration
 from mnist_app.config import Paths, TrainConfig
-from mnist_app.training.from_corrections import correction_images, held_out_figures, read_corrections
-from mnist_app.training.data import Mnist, load_mnist, to_unit_range
-from mnist_app.training.evaluate import evaluate
-from mnist_app.models.model import Predictor, make_model
 from mnist_app.handwriting.nondigits import non_digit_training_set
 from mnist_app.handwriting.pen_sources import held_out_digits, training_digits
 from mnist_app.handwriting.pendigits import pen_training_set
-from mnist_app.training.progress import Preparation, Progress
+from mnist_app.models import store
+from mnist_app.models.model import Predictor, make_model
+from mnist_app.training.augment import augment_batch
+from mnist_app.training.calibrate import calibration
+from mnist_app.training.data import Mnist, load_mnist, to_unit_range
+from mnist_app.training.evaluate import evaluate
+from mnist_app.training.from_corrections import correction_images, held_out_figures, read_corrections
+from mnist_app.training.progress import Preparation, Progress, TrainingHooks, TrainingStopped  # there: the worker has no TensorFlow
 
 NOT_A_DIGIT = 10  # the training label of a drawing that is no digit (the model still has ten outputs)
-
-
-class TrainingStopped(RuntimeError):
-    """Training was stopped before a single epoch finished, so there is no model to save."""
 
 
 @dataclass
@@ -46,30 +43,22 @@ class TrainResult:
     evaluation: dict[str, Any] = field(repr=False)
 
 
-def train(
-    config: TrainConfig,
-    out_dir: str | Path,
-    data: Mnist | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    stop: threading.Event | None = None,
-    command: str | None = None,
-    stage: Callable[[str], None] | None = None,
-    prepare: Callable[[Preparation], None] | None = None,
-    active: tuple[str, Path] | None = None,
-) -> TrainResult:
-    """Train a model as ``config`` says, evaluate it on the test set and write it to ``out_dir``.
+def train(config: TrainConfig, out_dir: str | Path, *, data: Mnist | None = None, hooks: TrainingHooks | None = None,
+          command: str | None = None, active: tuple[str, Path] | None = None) -> TrainResult:
+    """Train a model as ``config`` says on ``data`` (None: MNIST, loaded), evaluate it on the test set and
+    write it to ``out_dir``.
 
     The weights kept are those of the finished epoch with the lowest validation loss (the card's
-    best_epoch, a row of its history). ``progress`` is called from the training thread after every batch
-    and epoch. Setting ``stop`` (from any thread) ends training after the current batch; that epoch, cut
+    best_epoch, a row of its history). ``hooks`` (see TrainingHooks) hear the progress after every batch
+    and epoch, each stage as it begins ("preparing", "training", "evaluating", "saving") and what the
+    preparation is doing. Setting ``hooks.stop`` ends training after the current batch; that epoch, cut
     short, is neither counted nor kept: the best finished epoch is saved, and the card records that the
-    run was stopped and in which epoch. ``command`` is recorded in the card. ``stage`` is told when each
-    part of the run begins: "preparing", "training", "evaluating", "saving"; ``prepare``, what the
-    preparation is doing and how far it is. ``active`` (version id, directory): the model active when the
-    run started, whose reading of the held-out corrections the card records beside the new model's.
+    run was stopped and in which epoch. ``command`` is recorded in the card. ``active`` (version id,
+    directory): the model active when the run started, whose reading of the held-out corrections the card
+    records beside the new model's.
     """
-    stage = stage or (lambda name: None)
-    prepare = prepare or (lambda step: None)
+    hooks = hooks or TrainingHooks()
+    stage, prepare = hooks.stage, hooks.preparation
     stage("preparing")
     prepare(Preparation("Reading the MNIST digits"))
     data = data if data is not None else load_mnist()
@@ -87,7 +76,7 @@ def train(
             loss=DigitOrNotLoss(config.non_digit_weight),
             metrics=[DigitAccuracy(name="accuracy")],
         )
-    reporter = _Reporter(config, steps_per_epoch, progress, stop)
+    reporter = _Reporter(config, steps_per_epoch, hooks.progress, hooks.stop)
     # While the learning rate is high the validation loss wanders; early stopping watches from a third of
     # the run on, when the cosine decay has begun to settle it.
     # The reporter keeps the best epoch's weights and puts them back; early stopping only ends the run.
@@ -238,7 +227,7 @@ class _Reporter(keras.callbacks.Callback):
     """Sends ``Progress`` reports, records the per-epoch history, honours the stop switch and keeps the
     weights of the best finished epoch (lowest validation loss), which it puts back when training ends."""
 
-    def __init__(self, config: TrainConfig, steps_per_epoch: int, progress, stop: threading.Event | None):
+    def __init__(self, config: TrainConfig, steps_per_epoch: int, progress: Callable[[Progress], None], stop: threading.Event | None):
         super().__init__()
         self.config, self.steps_per_epoch = config, steps_per_epoch
         self.progress, self.stop = progress, stop
@@ -277,8 +266,6 @@ class _Reporter(keras.callbacks.Callback):
         return self.kept_epoch or len(self.history)
 
     def _send(self, batch: int, logs, epoch_done: bool) -> None:
-        if self.progress is None:
-            return
         self.progress(
             Progress(
                 epoch=self.epoch,
@@ -296,7 +283,7 @@ class _Reporter(keras.callbacks.Callback):
 def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command, train_count, val_count) -> dict[str, Any]:
     return {
         "name": config.model,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command or f"mnist_app.training.train.train({config!r})",
         "config": asdict(config),
         "parameters": int(model.count_params()),

@@ -93,6 +93,8 @@ with right:
         count = len(reading.digits)
         st.metric("Prediction", " / ".join(reading.lines) or "?", f"{count} digit{'' if count == 1 else 's'}",
                   delta_color="off", delta_arrow="off")
+        if not count:
+            st.warning("That does not look like digits. Write them one beside the other, 0 to 9.", icon=":material/block:")
         digits_read_ui(image, reading, drawing=True)
         strokes = pen_strokes(drawn_strokes())
         correct_digits_ui(reading, image, "draw", model.version.id, "canvas", lambda box: strokes_in_box(strokes, box))

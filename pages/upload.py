@@ -57,8 +57,8 @@ if reading.empty and reading.number is None:
     st.stop()
 if reading.number is not None:
     st.info(f"This looks like a number, **{reading.number.text}**: choose \"A number\" to read each digit.", icon=":material/pin:")
-    if reading.empty:
-        digits_read_ui(picture, reading, caption=shown_name(photo.name))
+    if reading.empty:  # the verdict is the number: the photo, and nothing said about marks or digits
+        picture_ui(picture.pixels, caption=shown_name(photo.name))
         st.stop()
 
 count = len(reading.digits)

@@ -72,7 +72,7 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     if uncertain:
         which = ", ".join(uncertain[:-1]) + (" and " if len(uncertain) > 1 else "") + uncertain[-1]
         st.warning(f"Not sure about {which}: below {UNCERTAIN_BELOW:.0%} confidence.", icon=":material/help:")
-    if reading.not_digits:
+    if reading.not_digits and reading.digits:  # with no digit at all, the page says so in its own words
         count = len(reading.not_digits)
         st.info(f"{count} mark{'s' if count > 1 else ''} in grey {'do' if count > 1 else 'does'} not look like a digit and "
                 f"{'are' if count > 1 else 'is'} left out.", icon=":material/block:")
@@ -80,5 +80,7 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     picture_ui(annotate(image, [d.box for d in marks], [str(d.digit) for d in reading.digits] + ["?"] * len(reading.not_digits),
                         [ACCENT_RGB] * len(reading.digits) + [NOT_A_DIGIT_RGB] * len(reading.not_digits)), caption=caption,
                drawing=drawing)
+    if not reading.digits:
+        return
     st.caption("What the model saw, digit by digit")
     image_grid_ui([digit.model_input for digit in reading.digits], [f"{digit.digit} · {digit.confidence:.0%}" for digit in reading.digits])

@@ -103,4 +103,7 @@ else:
         pixels_ui(test_images[choice["index"]], size=196, caption=f"test image #{choice['index']}, labelled {choice['true']}")
     with chart_column:
         st.plotly_chart(probabilities_figure(choice["probabilities"]), key="evaluation_probabilities", config={"displayModeBar": False})
+        st.caption("The model's plain scores for this test image, which the test accuracy counts. The Draw and Upload "
+                   "pages and Inside the model calibrate them and average over small turns of the image, so their "
+                   "figures can differ a little.")
         inside_link_ui(choice["index"], version.id)

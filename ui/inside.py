@@ -46,6 +46,7 @@ class Subject:
     image: np.ndarray  # (28, 28) float32 in [0, 1]
     caption: str
     label: int | None = None  # the true digit, for an MNIST image
+    listed: float | None = None  # the confidence the Evaluation page lists it at, for a test image the model gets wrong
 
 
 def offer_inside_ui(source: str, inputs: list[tuple[str, np.ndarray]]) -> None:
@@ -122,7 +123,8 @@ def _test_image_ui(version: versions.Version) -> Subject:
         wrong = mistakes(evaluation_of(version.path))
         if wrong:
             st.button("A random mistake", icon=":material/error:", on_click=_pick, args=(random.choice(wrong)["index"],))
-    return Subject(to_unit_range(images[index]), f"test image #{index}, labelled {labels[index]}", int(labels[index]))
+    listed = next((mistake["confidence"] for mistake in wrong if mistake["index"] == index), None)
+    return Subject(to_unit_range(images[index]), f"test image #{index}, labelled {labels[index]}", int(labels[index]), listed)
 
 
 def _pick(index: int) -> None:
@@ -165,6 +167,10 @@ def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) ->
     if subject.label is not None:
         verdict += f": right, it is labelled {subject.label}." if best == subject.label else f": **wrong**, it is labelled {subject.label}."
     st.markdown(verdict)
+    if subject.listed is not None and f"{subject.listed:.0%}" != f"{probabilities[best]:.0%}":
+        st.caption(f"The Evaluation page lists this image at {subject.listed:.0%}: the model's plain score for the 28x28 test "
+                   "image, which is what the test accuracy counts. Here, as on the Draw and Upload pages, the scores are "
+                   "calibrated on writers held out of training and averaged over the image turned slightly either way.")
     # No key: another digit read, or another runner-up, makes it a new control that starts at the runner-up.
     other = st.pills("Against", [digit for digit in range(10) if digit != best], default=second)
     other = second if other is None else int(other)

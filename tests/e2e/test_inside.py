@@ -12,9 +12,9 @@ import time
 
 import cv2
 import numpy as np
-from PIL import Image
-
+import pytest
 from browser import drawn_and_read, wait_until_idle, whole_page_screenshot
+from PIL import Image
 
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -183,3 +183,21 @@ def test_on_a_phone_a_mistake_from_evaluation_opens_inside_and_fits(browser, ser
     assert fit["main"] <= fit["window"] and fit["wide"] == [], fit
     page.context.close()
 
+
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+def test_a_mistake_shows_the_same_confidence_on_both_pages_or_says_why(browser, server_url, screen):
+    page = new_page(browser, LAPTOP if screen == "laptop" else PHONE)
+    page.goto(f"{server_url}/evaluation")
+    page.get_by_text("Look closer at").wait_for()
+    wait_until_idle(page)
+    first = page.get_by_text(re.compile(r"^\d → \d · \d+%$")).first.inner_text()  # the chosen one: the first mistake
+    listed = int(re.search(r"(\d+)%", first)[1])
+    link = page.get_by_role("link", name=LINK)
+    link.tap() if screen == "phone" else link.click()
+    page.wait_for_url("**/inside*")
+    wait_for_inside(page)
+    shown = int(VERDICT.search(page.get_by_test_id("stMarkdown").filter(has_text="Read as").inner_text())[2])
+    if shown != listed:  # a figure of its own, then, and the page says where the other comes from
+        page.get_by_text(f"The Evaluation page lists this image at {listed}%").wait_for(timeout=5_000)
+    page.context.close()

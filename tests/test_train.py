@@ -58,8 +58,8 @@ def test_the_run_tells_its_stages_and_what_its_preparation_does(tiny_run):
     assert tiny_run.stages == ["preparing", "training", "evaluating", "saving"]
     steps = [step.step for step in tiny_run.preparation]
     assert steps[0] == "Reading the MNIST digits" and steps[-1] == "Building the model"
-    drawn = [step for step in tiny_run.preparation if step.total]
-    assert drawn[-1] == Preparation("Drawing 500 things that are no digit (taps, scribbles, letters)", 500, 500)
+    # The drawings are counted only while drawn: another test may have drawn (and cached) the same ones first.
+    assert "Reading the drawings that are no digit" in steps
 
 
 @pytest.mark.slow  # tiny_run: a real model trained on real MNIST

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from browser import PAGE_HEIGHT, wait_until_idle, whole_page_screenshot
 
 PHONE = {"width": 390, "height": 844}
@@ -31,8 +30,8 @@ GRIDS = """() => [...document.querySelectorAll('[data-testid="stImage"]')]
   })"""
 
 
-def open_page(browser, server_url, path: str, viewport: dict):
-    context = browser.new_context(viewport=viewport)
+def open_page(browser, server_url, path: str, viewport: dict, touch: bool = False):
+    context = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{server_url}/{path}")
@@ -124,4 +123,27 @@ def test_the_matrix_highlight_follows_the_filters(browser, server_url, screensho
     # Nothing dimmed or outlined any more: the old selection went with the filters that matched it.
     assert set(cells["opacity"]) == {1} and set(cells["text"]) == {1} and set(cells["outline"]) == {1}, cells
     page.screenshot(path=screenshots / "evaluation-filters-reset.png")
+    page.context.close()
+
+
+# Known and open: on a touch screen plotly.js selects a point on the second tap, the first one only shows its
+# tooltip (plotly.js issue 1858; its "select" drag mode clears the selection on a tap instead). Strict: the
+# day one tap filters, this fails and the mark goes.
+@pytest.mark.xfail(strict=True, reason="plotly.js selects a point on the second tap on a touch screen")
+def test_on_a_phone_one_tap_on_a_cell_filters_the_mistakes(browser, server_url, screenshots):
+    page = open_page(browser, server_url, "evaluation", PHONE, touch=True)
+    cells_once(page, lambda cells: len(cells["opacity"]) == 100)
+    for true, predicted in ((4, 9), (7, 2)):  # a first tap, then a tap on another cell
+        point = page.locator(".stPlotlyChart .scatterlayer .trace .points path.point").nth(10 * true + predicted)
+        point.scroll_into_view_if_needed()
+        box = point.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_until_idle(page)
+        deadline = time.monotonic() + 30
+        while filter_values(page) != (str(true), str(predicted)) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert filter_values(page) == (str(true), str(predicted))
+        cells = cells_once(page, lambda cells: [i for i, w in enumerate(cells["outline"]) if w > 1] == [10 * true + predicted])
+        assert [index for index, width in enumerate(cells["outline"]) if width > 1] == [10 * true + predicted]
+    page.screenshot(path=screenshots / "evaluation-cell-tapped-phone.png")
     page.context.close()

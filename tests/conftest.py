@@ -16,7 +16,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from mnist_app.config import Paths, TrainConfig  # noqa: E402  (after the log level is set)
 from mnist_app.training.data import Mnist, load_mnist  # noqa: E402
 
-
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 UJIPEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "ujipen" / "ujipen-digits.txt"
 

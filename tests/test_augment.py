@@ -1,10 +1,11 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import tensorflow as tf
-from dataclasses import replace
 
-from mnist_app.training.augment import augment_batch, change_stroke_weight
 from mnist_app.config import TrainConfig
+from mnist_app.training.augment import augment_batch, change_stroke_weight
 
 NO_DISTORTION = TrainConfig(max_rotation_deg=0, max_scale=0, max_shear=0, max_shift_px=0, stroke_range=(0.0, 0.0))
 

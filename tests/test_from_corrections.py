@@ -5,9 +5,9 @@ import pytest
 
 from mnist_app.config import TrainConfig
 from mnist_app.corrections import CorrectionStore, is_held_out
-from mnist_app.training.from_corrections import correction_images, has_accepted, held_out_figures, read_corrections
 from mnist_app.handwriting.pendigits import PenDigit, draw_strokes
 from mnist_app.reading.preprocess import model_input
+from mnist_app.training.from_corrections import correction_images, has_accepted, held_out_figures, read_corrections
 
 CORRECTIONS = 12  # ids 1-12: 4 and 12 are held out (fixed by id), the other 10 are trained on
 PHOTO_IDS = {3, 4}  # stored as photos: no strokes
@@ -146,8 +146,8 @@ def test_the_versions_list_shows_the_held_out_figures():
 def test_the_training_page_shows_the_held_out_corrections_beside_the_test_figures(mnist):
     import json
 
-    from mnist_app.models import store, versions
     from mnist_app.config import Paths
+    from mnist_app.models import store, versions
     from tests.apptest import app
     from tests.test_training_page import fake_run, finish_run
 

@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from at_once import AtOnce, run_in_threads
 from bad_inputs import bad_images, bomb_png, png_bytes
+from PIL import Image
+
 from mnist_app import threads
 from mnist_app.reading import images, pictures
 from mnist_app.reading.images import MAX_PIXELS, ImageError, annotate, read_image, read_picture

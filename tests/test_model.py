@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from mnist_app.models.model import (
-    ARCHITECTURES, Predictor, describe_layers, keep_keras_state_between_script_runs, load_model, make_model, save_model,
+    ARCHITECTURES,
+    Predictor,
+    describe_layers,
+    keep_keras_state_between_script_runs,
+    load_model,
+    make_model,
+    save_model,
 )
 
 

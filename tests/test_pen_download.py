@@ -11,11 +11,11 @@ from pathlib import Path
 import keras
 import pytest
 
-from mnist_app.training import data
 from mnist_app.cli.main import main
 from mnist_app.config import Paths, pen_download_path
-from mnist_app.training.data import PEN_DIGITS, DataError, pen_digits_file
 from mnist_app.handwriting.pendigits import read_pendigits
+from mnist_app.training import data
+from mnist_app.training.data import PEN_DIGITS, DataError, pen_digits_file
 
 # 60 made-up digits in pendigits-orig.tra's format (3 writers, 88 strokes), compressed by ncompress 5.0's
 # `compress -c` (16-bit codes, block mode); `gzip -dc` gives the same bytes.

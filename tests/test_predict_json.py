@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mnist_app.reading import recognize
 from mnist_app.cli.main import main
+from mnist_app.reading import recognize
 
 DIGIT_FIELDS = {"digit": int, "confidence": float, "uncertain": bool, "box": list, "line": int}
 MARK_FIELDS = {"box": list, "confidence": float}

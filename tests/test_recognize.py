@@ -4,19 +4,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from at_once import AtOnce, run_in_threads
 from PIL import Image
 
-from at_once import AtOnce, run_in_threads
 from mnist_app import threads
-from mnist_app.reading.images import read_image, read_picture
-from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper
 from mnist_app.handwriting import nondigits
-from mnist_app.handwriting.pendigits import PenDigit
+from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention
+from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper
 from mnist_app.reading import preprocess
+from mnist_app.reading.images import read_image, read_picture
 from mnist_app.reading.preprocess import model_input
 from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
-from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention
-
 
 
 @pytest.fixture(scope="module")

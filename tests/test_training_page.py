@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_app import files
-from mnist_app.models import store, versions
 from mnist_app.config import Paths, TrainConfig
+from mnist_app.models import store, versions
 from tests.apptest import app
 
 SHIPPED = Paths().default_model_dir  # mnist-cnn: 99.57%, 43 test errors
@@ -29,7 +29,7 @@ def fake_run(stage: str = "stopped", accuracy: float = 0.9833, errors: int = 167
     run_dir.mkdir(parents=True)
     config = TrainConfig(epochs=3)
     versions.write_run_state(run_dir, "running", config=json.loads(json.dumps(config.__dict__, default=list)),
-                             started=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), stage=stage)
+                             started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), stage=stage)
     if stage in ("training", "preparing"):
         return run_dir
     finish_run(run_dir, stage, accuracy, errors)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from mnist_app.handwriting.pendigits import draw_like_a_user
-from mnist_app.reading.preprocess import model_input
 from mnist_app.handwriting.ujipen import UjiPenError, read_ujipen
+from mnist_app.reading.preprocess import model_input
 
 SAMPLE = """// ASCII char: 7
 WORD 7 trn_UJI_W01-01

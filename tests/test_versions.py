@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from mnist_app.models import store, versions
 from mnist_app.config import Paths
+from mnist_app.models import store, versions
 from mnist_app.models.model import make_model
 
 

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, running_app
 
 SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from browser import draw_digit, metric_value, wait_until_idle
+
 from mnist_app.handwriting.pendigits import PenDigit, write_on_paper
 
 # Each page's URL path, and a text near its end: once it shows, the page has drawn.

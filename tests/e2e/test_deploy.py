@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from browser import PROJECT, draw_digit, free_port, metric_value, running_app, wait_until_healthy, wait_until_idle
-from mnist_app.models import store, versions
+
 from mnist_app.config import Paths
+from mnist_app.models import store, versions
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from browser import metric_value, wait_until_idle
+
 from mnist_app.handwriting.pendigits import write_on_paper
 
 XSRF_COOKIE = "_streamlit_xsrf"  # streamlit.web.server.starlette.starlette_server_config.XSRF_COOKIE_NAME

@@ -12,9 +12,10 @@ import json
 import time
 
 from browser import running_app, wait_until_idle
-from mnist_app.models import versions
+
 from mnist_app.config import Paths
-from tests.test_training_page import finish_run, fake_run
+from mnist_app.models import versions
+from tests.test_training_page import fake_run, finish_run
 
 RUN = "20261201-101500"
 

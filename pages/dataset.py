@@ -10,7 +10,7 @@ from ui.resources import average_digits, digit_counts, mnist_split_ui
 
 through_app()
 
-SHOWN = 48  # images in the sample grid: twelve rows of four on a phone
+SHOWN = 44  # images in the sample grid: full rows at the usual widths, eleven of four on a phone, four of eleven on a laptop
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
 # or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
 GRID_SIZE = 76

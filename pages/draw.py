@@ -13,6 +13,7 @@ from ui.pictures import digits_read_ui, pixels_ui
 from ui.resources import active_model
 from ui.screen import room_width_ui
 from ui.session import remembered
+from ui.wording import percent
 
 through_app()
 
@@ -66,7 +67,7 @@ def one_digit_ui(reading, compact_width: int | None, correction_key: str) -> Non
         if reading.empty:
             st.metric("Prediction", "?", "a number" if number else "not a digit", delta_color="off", delta_arrow="off", width="content")
         else:
-            st.metric("Prediction", str(digit.digit), f"{digit.confidence:.1%} sure", delta_color="off", delta_arrow="off", width="content")
+            st.metric("Prediction", str(digit.digit), f"{percent(digit.confidence)} sure", delta_color="off", delta_arrow="off", width="content")
         st.plotly_chart(probabilities_figure(digit.probabilities, height=150 if compact else 260, highlight=not reading.empty),
                         key="draw_probabilities", config={"displayModeBar": False},
                         width=max(compact_width - COMPACT_METRIC_WIDTH, 160) if compact else "stretch")

@@ -11,10 +11,11 @@ from ui.inside import inside_link_ui
 from ui.navigation import through_app
 from ui.pictures import image_grid_ui, pixels_ui
 from ui.resources import active_model, evaluation_of, mnist_split_ui
+from ui.wording import percent
 
 through_app()
 
-PAGE_SIZE = 24  # mistakes to a page: six rows of four on a phone
+PAGE_SIZE = 44  # mistakes to a page: full rows at the usual widths, eleven of four on a phone, four of eleven on a laptop
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide
 # or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
 GRID_SIZE = 76
@@ -55,8 +56,24 @@ def outlined(true: int, predicted: int, count: int) -> bool:
     return true == wanted_true or predicted == wanted_predicted
 
 
+# The table first and the matrix beside it: on a phone, where columns stack, the matrix and its "click a
+# cell" then sit right above the mistakes it filters.
 left, right = st.columns([1, 1], gap="large")
 with left:
+    st.subheader("Per digit")
+    rows = per_class_percentages(evaluation)
+    st.dataframe(  # narrow enough for a phone's 358 pixels, every column in view
+        [{"digit": r["digit"], "precision": r["precision"], "recall": r["recall"], "F1": r["f1"], "images": r["support"]} for r in rows],
+        hide_index=True, height="content",
+        column_config={
+            "digit": st.column_config.NumberColumn("digit", width=45),
+            "images": st.column_config.NumberColumn("images", width=55),
+            **{name: st.column_config.ProgressColumn(name, format="%.2f%%", min_value=bars_floor(rows), max_value=100,
+                                                     width=80, help=f"Bars start at {bars_floor(rows)}%.")
+               for name in ("precision", "recall", "F1")},
+        },
+    )
+with right:
     st.subheader("Confusion matrix")
     # A chart of its own for each pair of filters: the cell a click selected (which plotly keeps selected, the
     # rest dimmed) is forgotten as soon as the filters name another cell or none.
@@ -64,20 +81,6 @@ with left:
     st.plotly_chart(matrix_figure(evaluation["confusion_matrix"], outlined), key=matrix_key, on_select=partial(select_cell, matrix_key),
                     selection_mode="points", config={"displayModeBar": False})
     st.caption("Click a cell to see those mistakes below.")
-with right:
-    st.subheader("Per digit")
-    rows = per_class_percentages(evaluation)
-    st.dataframe(
-        [{"digit": r["digit"], "precision": r["precision"], "recall": r["recall"], "F1": r["f1"], "images": r["support"]} for r in rows],
-        hide_index=True, height="content",
-        column_config={
-            "digit": st.column_config.NumberColumn("digit", width=50),
-            "images": st.column_config.NumberColumn("images", width=60),
-            **{name: st.column_config.ProgressColumn(name, format="%.2f%%", min_value=bars_floor(rows), max_value=100,
-                                                     width=100, help=f"Bars start at {bars_floor(rows)}%.")
-               for name in ("precision", "recall", "F1")},
-        },
-    )
 
 st.subheader("The mistakes, most confident first")
 filters = st.container(horizontal=True, vertical_alignment="bottom")  # wraps on a phone, where columns stack
@@ -95,7 +98,7 @@ else:
     current = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     # Short captions ("4 → 9 · 97%") fit under the image on one line; the index is in "Look closer at".
     image_grid_ui(test_images[[mistake["index"] for mistake in current]],
-                  [f"{m['true']} → {m['predicted']} · {m['confidence']:.0%}" for m in current], size=GRID_SIZE)
+                  [f"{m['true']} → {m['predicted']} · {percent(m['confidence'])}" for m in current], size=GRID_SIZE)
     choice = st.selectbox("Look closer at", current, format_func=lambda m: f"#{m['index']}: a {m['true']} read as {m['predicted']}",
                           key="evaluation_example")
     image_column, chart_column = st.columns([1, 2])

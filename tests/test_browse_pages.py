@@ -8,6 +8,9 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import app
+from ui.wording import percent
+
+PAGE_SIZE = 44  # mistakes to a page (pages/evaluation.py): full rows of four and of eleven
 
 
 def grid_captions(test: AppTest) -> list[str]:
@@ -27,11 +30,11 @@ def test_dataset_page_filters_and_shuffles(mnist):
     test = app("dataset")
     test.selectbox(key="dataset_digit").set_value(3).run()
     shown = sample_captions(test)
-    assert len(shown) == 48 and all(c.startswith("3 · #") for c in shown)
+    assert len(shown) == 44 and all(c.startswith("3 · #") for c in shown)
     # Short enough for one line under an 84-pixel image: "3 · #9999" is the longest a test image gets.
     assert max(map(len, shown)) <= len("3 · #9999")
     threes = int(np.sum(mnist.y_test == 3))
-    assert test.caption[0].value == f"{threes:,} threes of 10,000 test images; showing 48 at random, each with its label and index."
+    assert test.caption[0].value == f"{threes:,} threes of 10,000 test images; showing 44 at random, each with its label and index."
     test.button(key="dataset_shuffle").click().run()
     reshuffled = sample_captions(test)
     assert not test.exception and reshuffled != shown and all(c.startswith("3 · #") for c in reshuffled)
@@ -39,11 +42,11 @@ def test_dataset_page_filters_and_shuffles(mnist):
 
 def test_dataset_page_says_how_many_of_a_digit_the_split_holds(mnist):
     test = app("dataset")
-    assert test.caption[0].value.startswith("10,000 test images; showing 48")
+    assert test.caption[0].value.startswith("10,000 test images; showing 44")
     test.segmented_control(key="dataset_split").set_value("train")
     test.selectbox(key="dataset_digit").set_value(7).run()
     sevens = int(np.sum(mnist.y_train == 7))
-    assert test.caption[0].value.startswith(f"{sevens:,} sevens of 60,000 train images; showing 48 at random")
+    assert test.caption[0].value.startswith(f"{sevens:,} sevens of 60,000 train images; showing 44 at random")
     assert all(c.startswith("7 · #") for c in sample_captions(test))
 
 
@@ -82,6 +85,7 @@ def evaluation(shipped_model_dir):
     return read_evaluation(shipped_model_dir)
 
 
+
 def test_evaluation_page_filters_mistakes(mnist, evaluation):
     test = app("evaluation")
     assert test.main.metric[0].value == f"{evaluation['accuracy']:.2%}"
@@ -91,9 +95,9 @@ def test_evaluation_page_filters_mistakes(mnist, evaluation):
     assert not test.exception
     expected = [m for m in evaluation["misclassified"] if m["true"] == first["true"] and m["predicted"] == first["predicted"]]
     assert test.selectbox(key="evaluation_example").options[0].startswith(f"#{expected[0]['index']}:")
-    assert len(test.selectbox(key="evaluation_example").options) == min(len(expected), 24)
-    # One grid of short captions ("4 → 9 · 97%"), in the order of the mistakes.
-    assert grid_captions(test)[: len(expected)] == [f"{m['true']} → {m['predicted']} · {m['confidence']:.0%}" for m in expected[:24]]
+    assert len(test.selectbox(key="evaluation_example").options) == min(len(expected), PAGE_SIZE)
+    # One grid of short captions ("4 → 9 · 97%"), in the order of the mistakes, worded as every page words them.
+    assert grid_captions(test)[: len(expected)] == [f"{m['true']} → {m['predicted']} · {percent(m['confidence'])}" for m in expected[:PAGE_SIZE]]
     assert outlined_cells(test) == [(first["true"], first["predicted"])]
 
 

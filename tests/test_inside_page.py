@@ -91,7 +91,7 @@ def test_a_photo_is_carried_over(mnist, pen_digits):
 
 def test_any_mnist_test_image_by_its_index(mnist):
     test = app("inside")
-    assert test.segmented_control(key="inside_source").options == ["An MNIST test image"]  # nothing drawn yet
+    assert not test.get("segmented_control") or "inside_source" not in [c.key for c in test.get("segmented_control")]  # nothing drawn yet: no choice of one
     test.number_input(key="inside_index").set_value(1234).run()
     label = int(mnist.y_test[1234])
     assert captions(test)[0] == f"test image #1234, labelled {label}"
@@ -158,5 +158,5 @@ def test_every_version_is_compared_and_one_that_cannot_be_loaded_is_named(mnist,
 
 def test_a_link_from_a_photo_in_a_session_without_one_shows_mnist(mnist):
     test = inside(app(), **{"from": "photo"})
-    assert not test.exception and test.segmented_control(key="inside_source").value == "An MNIST test image"
+    assert not test.exception and "inside_source" not in [c.key for c in test.get("segmented_control")]  # MNIST alone
     assert not test.run().exception and captions(test)[0].startswith("test image #0,")

@@ -69,6 +69,13 @@ def unlock(test: AppTest, attempt: str) -> AppTest:
     return test
 
 
+def test_an_empty_password_is_asked_for_not_called_wrong(mnist, monkeypatch, runs_dir):
+    monkeypatch.setenv("RETRAIN_PASSWORD", PASSWORD)
+    test = unlock(training_page(), "")
+    assert test.warning[0].value == "Enter the password first." and not test.error
+    assert controls(test) == set()
+
+
 def test_a_wrong_password_is_refused_and_the_right_one_unlocks_this_session(mnist, monkeypatch, runs_dir):
     monkeypatch.setenv("RETRAIN_PASSWORD", PASSWORD)
     test = training_page()

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.wording import percent
+
 ACCENT = "#FF4B4B"
 OUTLINE = "#1565C0"  # a blue that stands out on every shade of the red scale
 
@@ -20,7 +22,7 @@ def probabilities_figure(probabilities: np.ndarray, height: int = 260, highlight
             x=[str(digit) for digit in range(10)],
             y=list(map(float, probabilities)),
             marker_color=[ACCENT if digit == best else "#7F8C9A" for digit in range(10)],
-            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
+            text=[percent(p) if p >= 0.01 else "" for p in probabilities],
             textposition="outside",
             hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
         )

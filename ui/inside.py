@@ -25,7 +25,7 @@ from ui.charts import ACCENT
 from ui.navigation import page_file
 from ui.resources import evaluation_of, mnist_split_ui
 from ui.session import remembered
-from ui.wording import a_digit, ordinal
+from ui.wording import a_digit, ordinal, percent
 
 PAGE = page_file("inside")
 DRAWING, PHOTO, MNIST = "Your drawing", "Your photo", "An MNIST test image"
@@ -94,6 +94,8 @@ def arrival_ui() -> None:
 def source_choice_ui() -> str:
     """The chooser of what to look at: the visitor's drawing or photo (once there is one), or MNIST."""
     options = [source for source, key in HANDED_OVER.items() if st.session_state.get(key)] + [MNIST]
+    if len(options) == 1:  # nothing handed over yet: a choice of one is no choice
+        return options[0]
     source = remembered("inside_source", options[0])
     if source not in options:  # a link's ?from=photo in a session without a photo
         st.session_state.pop("inside_source", None)
@@ -163,12 +165,12 @@ def why_ui(explainer: Explainer, subject: Subject, probabilities: np.ndarray) ->
     """The input, and the saliency maps of the digit read, of another (the runner-up, unless the visitor picks
     one), and of the one against the other."""
     best, second = (int(digit) for digit in np.argsort(-probabilities)[:2])
-    verdict = f"Read as **{best}** ({probabilities[best]:.0%}), then {second} ({probabilities[second]:.0%})"
+    verdict = f"Read as **{best}** ({percent(probabilities[best])}), then {second} ({percent(probabilities[second])})"
     if subject.label is not None:
         verdict += f": right, it is labelled {subject.label}." if best == subject.label else f": **wrong**, it is labelled {subject.label}."
     st.markdown(verdict)
-    if subject.listed is not None and f"{subject.listed:.0%}" != f"{probabilities[best]:.0%}":
-        st.caption(f"The Evaluation page lists this image at {subject.listed:.0%}: the model's plain score for the 28x28 test "
+    if subject.listed is not None and percent(subject.listed) != percent(probabilities[best]):
+        st.caption(f"The Evaluation page lists this image at {percent(subject.listed)}: the model's plain score for the 28x28 test "
                    "image, which is what the test accuracy counts. Here, as on the Draw and Upload pages, the scores are "
                    "calibrated on writers held out of training and averaged over the image turned slightly either way.")
     # No key: another digit read, or another runner-up, makes it a new control that starts at the runner-up.

@@ -53,10 +53,11 @@ def run_app() -> None:
         st.html(COMPACT_ON_PHONES)  # styles apply to the whole page; in the sidebar they take no room in a page
         for page in pages:
             st.page_link(page)
-    # Imported after the links are drawn: this loads TensorFlow, which takes seconds on a fresh server, and
-    # the visitor sees the pages meanwhile.
-    from ui.session import pending_toast_ui
-    from ui.sidebar import model_sidebar_ui
+    # Imported after the links are drawn: this loads TensorFlow, which takes seconds on a fresh server; the
+    # visitor sees the pages and a spinner meanwhile, not a blank page.
+    with st.spinner("Loading the model..."):
+        from ui.session import pending_toast_ui
+        from ui.sidebar import model_sidebar_ui
 
     model_sidebar_ui()
     pending_toast_ui()

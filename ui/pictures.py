@@ -13,7 +13,7 @@ from mnist_app.reading.images import ACCENT_RGB, annotate
 from mnist_app.reading.pictures import Picture
 from mnist_app.reading.recognize import UNCERTAIN_BELOW
 from ui.screen import shown_size
-from ui.wording import ordinal
+from ui.wording import ordinal, percent
 
 NOT_A_DIGIT_RGB = (127, 140, 154)  # the grey of the other bars: ink that was read and is no digit
 
@@ -67,7 +67,7 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     ink that is no digit), and the 28x28 inputs the model saw."""
     # "the 2nd digit, read as 7 (62%)": a digit is named by its place in reading order, never by a bare
     # number, which would read as the digit itself ("digit 1").
-    uncertain = [f"the {ordinal(number)} digit, read as {digit.digit} ({digit.confidence:.0%})"
+    uncertain = [f"the {ordinal(number)} digit, read as {digit.digit} ({percent(digit.confidence)})"
                  for number, digit in enumerate(reading.digits, start=1) if digit.uncertain]
     if uncertain:
         which = ", ".join(uncertain[:-1]) + (" and " if len(uncertain) > 1 else "") + uncertain[-1]
@@ -83,4 +83,4 @@ def digits_read_ui(image: np.ndarray | Picture, reading, caption: str | None = N
     if not reading.digits:
         return
     st.caption("What the model saw, digit by digit")
-    image_grid_ui([digit.model_input for digit in reading.digits], [f"{digit.digit} · {digit.confidence:.0%}" for digit in reading.digits])
+    image_grid_ui([digit.model_input for digit in reading.digits], [f"{digit.digit} · {percent(digit.confidence)}" for digit in reading.digits])

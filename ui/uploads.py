@@ -79,6 +79,8 @@ def photo_source_ui(use_camera: bool) -> Photo | None:
         if refused:  # a fresh chooser, without the red chip; the reason is said on the page instead
             st.session_state[_REFUSED_KEY] = refused
             st.session_state[_RESETS_KEY] += 1
+            st.session_state[_KEPT_KEY] = None  # the photo before it is not what the visitor now asked to read
+            st.session_state[_FROM_BEFORE_KEY] = False
             st.rerun()
     if upload is not None:
         st.session_state[_KEPT_KEY] = Photo(upload.name, upload.getvalue())

@@ -26,7 +26,11 @@ def versions_ui(can_change: bool) -> None:
     active = active_model()
     listed = versions.list_versions(paths)
     st.dataframe([_row(version, active) for version in listed], hide_index=True, column_config={
-        "active": st.column_config.CheckboxColumn(width="small"),
+        # Narrow enough that a phone shows the first four columns whole, the state among them.
+        "active": st.column_config.CheckboxColumn(width=50),
+        "version": st.column_config.TextColumn(width=115),
+        "test accuracy": st.column_config.TextColumn("accuracy", width=75),
+        "state": st.column_config.TextColumn(width=85),
         "vs active": st.column_config.TextColumn(help="Test accuracy against the active model's, in percentage points"),
         "epochs": st.column_config.TextColumn(help="Finished epochs, and the one whose weights were kept (the best on validation)"),
         "held-out corrections": st.column_config.TextColumn(
@@ -55,8 +59,8 @@ def _row(version: versions.Version, active: ActiveModel) -> dict:
         "active": version.id == active.version.id,
         "version": version.id,
         "test accuracy": f"{accuracy:.2%}" if accuracy is not None else ("training…" if running else ""),
-        "vs active": f"{(accuracy - active.card['test']['accuracy']) * 100:+.2f}" if accuracy is not None else "",
         "state": _state(version),
+        "vs active": f"{(accuracy - active.card['test']['accuracy']) * 100:+.2f}" if accuracy is not None else "",
         "test errors": f"{test['errors']:,}" if "errors" in test else "",
         "epochs": f"{card['epochs_run']}, kept {card.get('best_epoch', card['epochs_run'])}" if "epochs_run" in card else "",
         "held-out corrections": held_out_read(card),

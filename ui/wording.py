@@ -1,4 +1,5 @@
-"""Words for numbers, digits and times in the pages' sentences: "the 2nd digit", "an 8", "1 Dec 2026, 10:08"."""
+"""Words for numbers, digits, probabilities and times in the pages' sentences: "the 2nd digit", "an 8", "99.7%",
+"1 Dec 2026, 10:08"."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ def local_time(iso: str) -> str:
         zone = None
     moment = moment.astimezone(zone)
     return f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def percent(probability: float) -> str:
+    """A probability as every page shows it, in words, bars and captions alike: 0.62 -> "62%"; one decimal
+    where whole percents would claim certainty that is not there, 0.997 -> "99.7%" (not "100%"), 0.004 -> "0.4%"."""
+    whole = f"{probability:.0%}"
+    if whole == "100%" and probability < 1:
+        return f"{min(probability, 0.999):.1%}"  # at most "99.9%"
+    if whole == "0%" and probability > 0:
+        return f"{max(probability, 0.001):.1%}"  # at least "0.1%"
+    return whole

@@ -75,3 +75,18 @@ def page(browser, server_url):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def number_photo(test_writers, tmp_path_factory) -> tuple[str, str]:
+    """A photo of a three-digit number, as a JPEG file, and the number."""
+    import cv2
+    import numpy as np
+
+    from mnist_app.handwriting.pendigits import write_on_paper
+
+    digits = [d for d in test_writers if d.writer == 7][:3]
+    photo, _ = write_on_paper(digits, np.random.default_rng(13))
+    path = tmp_path_factory.mktemp("photos") / "number.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    return str(path), "".join(str(d.label) for d in digits)

@@ -20,7 +20,7 @@ LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 LINK = "Why? Look inside the model"
 LAYERS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
-VERDICT = re.compile(r"Read as (\d) \((\d+)%\), then (\d) \((\d+)%\)")
+VERDICT = re.compile(r"Read as (\d) \(([\d.]+)%\), then (\d) \(([\d.]+)%\)")
 
 # Every picture of every st.image on the page: its caption (its own, or the st.caption right under it, as the
 # feature maps have), whether it decoded, its size and place.
@@ -191,13 +191,13 @@ def test_a_mistake_shows_the_same_confidence_on_both_pages_or_says_why(browser, 
     page.goto(f"{server_url}/evaluation")
     page.get_by_text("Look closer at").wait_for()
     wait_until_idle(page)
-    first = page.get_by_text(re.compile(r"^\d → \d · \d+%$")).first.inner_text()  # the chosen one: the first mistake
-    listed = int(re.search(r"(\d+)%", first)[1])
+    first = page.get_by_text(re.compile(r"^\d → \d · [\d.]+%$")).first.inner_text()  # the chosen one: the first mistake
+    listed = re.search(r"([\d.]+)%", first)[1]
     link = page.get_by_role("link", name=LINK)
     link.tap() if screen == "phone" else link.click()
     page.wait_for_url("**/inside*")
     wait_for_inside(page)
-    shown = int(VERDICT.search(page.get_by_test_id("stMarkdown").filter(has_text="Read as").inner_text())[2])
+    shown = VERDICT.search(page.get_by_test_id("stMarkdown").filter(has_text="Read as").inner_text())[2]
     if shown != listed:  # a figure of its own, then, and the page says where the other comes from
         page.get_by_text(f"The Evaluation page lists this image at {listed}%").wait_for(timeout=5_000)
     page.context.close()

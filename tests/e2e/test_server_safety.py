@@ -12,26 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-import pytest
 from browser import metric_value, wait_until_idle
-
-from mnist_app.handwriting.pendigits import write_on_paper
 
 XSRF_COOKIE = "_streamlit_xsrf"  # streamlit.web.server.starlette.starlette_server_config.XSRF_COOKIE_NAME
 BOUNDARY = "----an-upload-from-outside-the-page"
-
-
-@pytest.fixture(scope="module")
-def number_photo(test_writers, tmp_path_factory) -> tuple[str, str]:
-    """A photo of a three-digit number, as a JPEG file, and the number."""
-    import cv2
-
-    digits = [d for d in test_writers if d.writer == 7][:3]
-    photo, _ = write_on_paper(digits, np.random.default_rng(13))
-    path = tmp_path_factory.mktemp("photos") / "number.jpg"
-    cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    return str(path), "".join(str(d.label) for d in digits)
-
 
 
 def _put(url: str, photo: bytes, cookie: str | None = None, token: str | None = None) -> int:

@@ -6,6 +6,7 @@ All are frozen dataclasses, so nothing changes them at run time; make a new one 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import os
 from dataclasses import dataclass
@@ -120,6 +121,10 @@ def _env_path(name: str) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
+# The architectures a TrainConfig may name: the keys of mnist_app.models.model.ARCHITECTURES.
+ARCHITECTURE_NAMES = ("cnn", "dense")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters of one training run; stored verbatim in the model card."""
@@ -185,22 +190,38 @@ class TrainConfig:
 
     @classmethod
     def from_record(cls, record: dict) -> "TrainConfig":
-        """The config that ``dataclasses.asdict`` turned into ``record`` (JSON has lists, not tuples)."""
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in record.items()})
+        """The config that ``dataclasses.asdict`` turned into ``record`` (JSON has lists, not tuples).
+
+        A record written by another version of the app may lack settings (they take their defaults) or name
+        settings this version does not have (they are left out); a value this version refuses is a ValueError.
+        """
+        if not isinstance(record, dict):
+            raise ValueError(f"a training config is a JSON object of settings, not {type(record).__name__}")
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in record.items() if key in known})
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        # Comparisons are written so that NaN fails them (NaN > 0 is False): a setting read from a file may be anything.
+        if self.model not in ARCHITECTURE_NAMES:
+            raise ValueError(f"model must be one of {', '.join(ARCHITECTURE_NAMES)}, got {self.model!r}")
+        for name in ("epochs", "batch_size", "patience", "pen_renders"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if not 0 < self.validation_split < 1:
             raise ValueError(f"validation_split must be between 0 and 1, got {self.validation_split}")
-        if self.learning_rate <= 0:
+        if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
-        if self.pen_path is not None and self.pen_path.endswith(".tes"):
+        if not self.warmup_epochs >= 0:
+            raise ValueError(f"warmup_epochs must not be negative, got {self.warmup_epochs}")
+        if not self.stroke_range[0] <= self.stroke_range[1]:
+            raise ValueError(f"stroke_range must run from low to high, got {self.stroke_range}")
+        if not self.non_digit_weight >= 0:
+            raise ValueError(f"non_digit_weight must not be negative, got {self.non_digit_weight}")
+        if self.pen_path is not None and self.pen_path.lower().endswith(".tes"):
             raise ValueError("pen_path must not be the .tes file: its writers are kept for measuring real use")
-        if self.convention_renders < 0 or self.non_digits < 0 or self.non_digit_weight < 0:
-            raise ValueError("convention_renders, non_digits and non_digit_weight must not be negative")
+        if self.convention_renders < 0 or self.non_digits < 0:
+            raise ValueError("convention_renders and non_digits must not be negative")
         if self.correction_renders < 1:
             raise ValueError(f"correction_renders must be at least 1, got {self.correction_renders}")
         if self.corrections_path is not None and not str(self.corrections_path).strip():

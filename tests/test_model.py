@@ -103,3 +103,9 @@ def test_streamlit_cleanup_after_a_script_run_keeps_keras_state():
     _clean_problem_modules()
     # A cleared session would restart Keras's layer-name counter at "dense"; kept, it goes on counting.
     assert keras.layers.Dense(1).name != "dense"
+
+
+def test_the_config_names_every_architecture_and_no_other():
+    from mnist_app.config import ARCHITECTURE_NAMES
+
+    assert sorted(ARCHITECTURE_NAMES) == sorted(ARCHITECTURES)

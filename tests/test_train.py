@@ -175,7 +175,7 @@ def test_validation_split_is_seeded_and_disjoint(mnist):
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("epochs", 0, "epochs must be at least 1"), ("batch_size", 0, "batch_size must be at least 1"),
+    [("epochs", 0, "epochs must be a whole number of at least 1"), ("batch_size", 0, "batch_size must be a whole number of at least 1"),
      ("validation_split", 1.0, "validation_split must be between 0 and 1"), ("train_limit", 5, "train_limit must be at least 20")],
 )
 def test_config_rejects_bad_values(field, value, message):

@@ -94,6 +94,16 @@ def test_a_run_that_says_running_without_a_worker_failed_and_shows_the_end_of_it
     assert status.error == "the training process ended without a word (killed, or out of memory); the end of its log: Epoch 1 / Killed"
 
 
+@pytest.mark.parametrize("config, stage", [({"epochs": 0}, "failed"), ("not a dict", "failed"), ({"epochs": 2, "colour": "blue"}, "finished")])
+def test_a_run_whose_settings_cannot_be_read_is_listed_not_raised(paths, config, stage):
+    # A run.json edited by hand, damaged, or written by another version: the pages that list runs must go on.
+    run_dir = versions.new_run_dir(paths, {})
+    files.write_json_atomically(run_dir / versions.RUN_FILE, {"state": "finished", "config": config, "started": "2026-12-06T10:00:00+00:00"})
+    status = read_status(run_dir)
+    assert status.stage == stage and not status.running
+    assert stage == "finished" or status.error.startswith(f"its settings in {versions.RUN_FILE} cannot be read")
+
+
 def test_a_live_run_is_running_and_reports_its_stage(paths):
     run_dir = versions.new_run_dir(paths, dataclasses.asdict(QUICK), stage="training")
     lock = held(paths)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from mnist_app.cli.arguments import CommandFailed, non_negative_int, positive_int, writer_range
-from mnist_app.config import Paths, TrainConfig
+from mnist_app.config import ARCHITECTURE_NAMES, Paths, TrainConfig
 from mnist_app.training.data import pen_digits_file
 
 DEFAULTS = TrainConfig()
@@ -21,7 +21,7 @@ _CORRECTIONS_FROM_ENV = ""  # what --corrections without a path stands for: Path
 def add_train_parser(commands) -> None:
     """Register ``train`` on the CLI's subparsers; its options are named after TrainConfig's fields."""
     train = commands.add_parser("train", help="train a model and write its directory (weights, card, evaluation)")
-    train.add_argument("--model", choices=["cnn", "dense"], default=DEFAULTS.model, help="architecture (default: %(default)s)")
+    train.add_argument("--model", choices=ARCHITECTURE_NAMES, default=DEFAULTS.model, help="architecture (default: %(default)s)")
     train.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs, help="most epochs; early stopping may end sooner (default: %(default)s)")
     train.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="images per step (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="peak learning rate of Adam (default: %(default)s)")

@@ -197,6 +197,12 @@ def read_status(run_dir: Path) -> JobStatus:
     error = record.get("error")
     if state == "running" and not worker_alive:
         stage, error = "failed", f"the training process ended without a word (killed, or out of memory){_log_tail(run_dir)}"
+    try:
+        config = TrainConfig.from_record(record.get("config", {}))
+    except (TypeError, ValueError) as problem:  # a hand-edited or damaged run.json must not break the pages that list runs
+        config = TrainConfig()
+        if stage not in ENDED or not error:
+            stage, error = "failed", f"its settings in {versions.RUN_FILE} cannot be read ({problem})"
     card = None
     if (run_dir / store.CARD_FILE).is_file():
         try:
@@ -205,7 +211,7 @@ def read_status(run_dir: Path) -> JobStatus:
             card = None
     return JobStatus(
         run_id=run_dir.name,
-        config=TrainConfig.from_record(record.get("config", {})),
+        config=config,
         stage=stage,
         started=_timestamp(record.get("started")) or time.time(),
         ended=record.get("ended_at") if stage in ENDED else None,

@@ -6,11 +6,12 @@ from functools import partial
 import streamlit as st
 
 from mnist_app.training.evaluate import bars_floor, mistakes, per_class_percentages
-from ui.charts import matrix_figure, probabilities_figure
+from ui.charts import matrix_figure, matrix_table, probabilities_figure
 from ui.inside import inside_link_ui
 from ui.navigation import through_app
 from ui.pictures import image_grid_ui, pixels_ui
 from ui.resources import active_model, evaluation_of, mnist_split_ui
+from ui.screen import room_width_ui
 from ui.wording import percent
 
 through_app()
@@ -20,6 +21,8 @@ PAGE_SIZE = 44  # mistakes to a page: full rows at the usual widths, eleven of f
 # or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
 GRID_SIZE = 76
 ANY = "any"
+NARROW_BELOW = 640  # Streamlit stacks columns on a page narrower than this (a phone held upright)
+TABLE_INDEX_WIDTH, TABLE_CELL_WIDTH = 44, 31  # the matrix as a table on a phone: 354 pixels, within a 390-pixel screen
 
 st.title("How well the model does on MNIST's test set")
 version = active_model().version
@@ -45,6 +48,14 @@ def select_cell(key: str) -> None:
         st.session_state.evaluation_page = 1
 
 
+def select_table_cell(key: str) -> None:
+    """A tap on a cell of the matrix's table (on a phone) sets the two filters below it."""
+    cells = st.session_state[key].selection.cells
+    if cells:
+        st.session_state.evaluation_true, st.session_state.evaluation_predicted = int(cells[0][0]), int(cells[0][1])
+        st.session_state.evaluation_page = 1
+
+
 def outlined(true: int, predicted: int, count: int) -> bool:
     """Whether the filters below the matrix show this cell's mistakes: the cell both filters name, or every
     cell with mistakes in the row or column that one filter names."""
@@ -58,6 +69,7 @@ def outlined(true: int, predicted: int, count: int) -> bool:
 
 # The table first and the matrix beside it: on a phone, where columns stack, the matrix and its "click a
 # cell" then sit right above the mistakes it filters.
+narrow = room_width_ui(key="evaluation_room", fallback=NARROW_BELOW) < NARROW_BELOW
 left, right = st.columns([1, 1], gap="large")
 with left:
     st.subheader("Per digit")
@@ -78,9 +90,17 @@ with right:
     # A chart of its own for each pair of filters: the cell a click selected (which plotly keeps selected, the
     # rest dimmed) is forgotten as soon as the filters name another cell or none.
     matrix_key = f"evaluation_matrix_{st.session_state.evaluation_true}_{st.session_state.evaluation_predicted}"
-    st.plotly_chart(matrix_figure(evaluation["confusion_matrix"], outlined), key=matrix_key, on_select=partial(select_cell, matrix_key),
-                    selection_mode="points", config={"displayModeBar": False})
-    st.caption("Click a cell to see those mistakes below.")
+    if narrow:  # a phone: a table, whose cells one tap selects (plotly's points take two taps on a touch screen)
+        st.dataframe(matrix_table(evaluation["confusion_matrix"], outlined), key=f"{matrix_key}_table", height="content",
+                     on_select=partial(select_table_cell, f"{matrix_key}_table"), selection_mode="single-cell",
+                     column_config={"_index": st.column_config.NumberColumn("true", width=TABLE_INDEX_WIDTH),
+                                    **{str(digit): st.column_config.TextColumn(str(digit), width=TABLE_CELL_WIDTH) for digit in range(10)}})
+        st.caption("Rows: the true digit; columns: what it was read as; the shaded diagonal, the digits read right. "
+                   "Tap a cell to see those mistakes below.")
+    else:
+        st.plotly_chart(matrix_figure(evaluation["confusion_matrix"], outlined), key=matrix_key, on_select=partial(select_cell, matrix_key),
+                        selection_mode="points", config={"displayModeBar": False})
+        st.caption("Click a cell to see those mistakes below.")
 
 st.subheader("The mistakes, most confident first")
 filters = st.container(horizontal=True, vertical_alignment="bottom")  # wraps on a phone, where columns stack

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from ui.wording import percent
@@ -75,3 +76,25 @@ def counts_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.Figur
                          xaxis=dict(title="digit", type="category"), yaxis_title="images",
                          legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     return figure
+
+
+def matrix_table(confusion: list[list[int]], outlined: Callable[[int, int, int], bool]) -> pd.io.formats.style.Styler:
+    """The confusion matrix as a table whose cells one tap selects, for touch screens (a plotly chart selects a
+    point on the second tap there, the first only shows its tooltip): rows true digits, columns predictions,
+    the same log colour scale, and the cells for which ``outlined(true, predicted, count)`` holds in blue.
+    The diagonal (the digits read right, up to 1,135) is shaded without its count, which a phone's column
+    has no room for; every mistake's count is shown."""
+    top = math.log10(1 + max(max(row) for row in confusion))
+
+    def style(true: int, predicted: int, count: int) -> str:
+        if outlined(true, predicted, count):
+            return f"background-color: {OUTLINE}; color: white; font-weight: bold"
+        shade = math.log10(1 + count) / top if top else 0.0
+        return f"background-color: rgba(255, 75, 75, {shade:.2f}); color: #FAFAFA"
+
+    index, columns = pd.Index(range(10), name="true"), [str(digit) for digit in range(10)]
+    shown = pd.DataFrame([["" if true == predicted or not count else str(count) for predicted, count in enumerate(row)]
+                          for true, row in enumerate(confusion)], index=index, columns=columns)
+    styles = pd.DataFrame([[style(true, predicted, count) for predicted, count in enumerate(row)] for true, row in enumerate(confusion)],
+                          index=index, columns=columns)
+    return shown.style.apply(lambda _: styles, axis=None)

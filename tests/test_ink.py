@@ -1,22 +1,13 @@
 """The ink of an image: gray values, polarity, lighting, ruled lines and specks, and the ink's box and crops."""
 
-import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from pasted import paste
 
 from mnist_app.reading.ink import MIN_INK_PIXELS, MIN_INK_SHARE, Ink, find_ink, stroke_width, to_gray
-
-
-def paste(digit: np.ndarray, canvas_size: int, scale: float, x: int, y: int) -> np.ndarray:
-    """An MNIST digit enlarged ``scale`` times and pasted with its corner at (x, y) on a black canvas."""
-    big = cv2.resize(digit, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    canvas = np.zeros((canvas_size, canvas_size), np.uint8)
-    height, width = big.shape
-    canvas[y : y + height, x : x + width] = big[: canvas_size - y, : canvas_size - x]
-    return canvas
 
 
 def ink_with(mask: np.ndarray, strength: np.ndarray | None = None) -> Ink:

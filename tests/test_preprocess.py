@@ -4,18 +4,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from pasted import paste
 
 from mnist_app.reading.ink import to_gray
 from mnist_app.reading.preprocess import as_mnist_image, ink_of, mnist_like, model_input
-
-
-def paste(digit: np.ndarray, canvas_size: int, scale: float, x: int, y: int) -> np.ndarray:
-    """An MNIST digit enlarged ``scale`` times and pasted with its corner at (x, y) on a black canvas."""
-    big = cv2.resize(digit, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    canvas = np.zeros((canvas_size, canvas_size), np.uint8)
-    height, width = big.shape
-    canvas[y : y + height, x : x + width] = big[: canvas_size - y, : canvas_size - x]
-    return canvas
 
 
 def centre_of_mass(image: np.ndarray) -> np.ndarray:

@@ -5,6 +5,9 @@ Reviewing decides what the next model learns, so it is behind the same switch an
 (RETRAINING, RETRAIN_PASSWORD): a public visitor can send corrections but never choose what is trained on.
 """
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
 
 from functools import partial
 
@@ -13,10 +16,7 @@ import streamlit as st
 from mnist_app.corrections import STATES, CorrectionsError
 from ui.access import access_ui
 from ui.corrections import correction_store, exported_npz, review_rows, review_table_key
-from ui.navigation import through_app
 from ui.session import rerun_saying
-
-through_app()
 
 ANY = "any"
 SHOWN_AT_MOST = 500  # the newest ones that match the filters; the rest are reached by filtering

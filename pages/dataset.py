@@ -1,14 +1,15 @@
 """Dataset: browse MNIST's training and test images, the class balance and each digit's mean image."""
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import streamlit as st
 
 from mnist_app.training.data import sample_indices
 from ui.charts import counts_figure
-from ui.navigation import through_app
 from ui.pictures import image_grid_ui
 from ui.resources import average_digits, digit_counts, mnist_split_ui
-
-through_app()
 
 SHOWN = 44  # images in the sample grid: full rows at the usual widths, eleven of four on a phone, four of eleven on a laptop
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide

@@ -1,5 +1,9 @@
 """Draw: a digit (or a number) on a canvas, read every time the pen is lifted."""
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import streamlit as st
 
 from mnist_app.reading.recognize import UNCERTAIN_BELOW, recognize
@@ -8,14 +12,11 @@ from ui.charts import probabilities_figure
 from ui.corrections import correct_digits_ui, correct_ui, reading_keys
 from ui.drawing import pen_strokes, strokes_in_box
 from ui.inside import offer_inside_ui, read_digits
-from ui.navigation import through_app
 from ui.pictures import digits_read_ui, pixels_ui
 from ui.resources import active_model
 from ui.screen import room_width_ui
 from ui.session import remembered
 from ui.wording import percent
-
-through_app()
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
 NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side

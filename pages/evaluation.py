@@ -1,5 +1,9 @@
 """Evaluation: test metrics, the confusion matrix and every misclassified test image, from saved files."""
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import math
 from functools import partial
 
@@ -8,13 +12,10 @@ import streamlit as st
 from mnist_app.training.evaluate import bars_floor, mistakes, per_class_percentages
 from ui.charts import matrix_figure, matrix_table, probabilities_figure
 from ui.inside import inside_link_ui
-from ui.navigation import through_app
 from ui.pictures import image_grid_ui, pixels_ui
 from ui.resources import active_model, evaluation_of, mnist_split_ui
 from ui.screen import room_width_ui
 from ui.wording import percent
-
-through_app()
 
 PAGE_SIZE = 44  # mistakes to a page: full rows at the usual widths, eleven of four on a phone, four of eleven on a laptop
 # Pixels per image in the grids: 76 (82 with the helper's margin) puts four in a row on a phone 360 pixels wide

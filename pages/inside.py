@@ -1,13 +1,14 @@
 """Inside the model: why it read what it read, what each layer sees, and what every version reads, for the
 visitor's drawing or photo, any MNIST test image, or a mistake picked on the Evaluation page."""
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import streamlit as st
 
 from ui.inside import arrival_ui, every_model_ui, explainer_for, layers_ui, source_choice_ui, subject_ui, usable_versions, version_choice_ui, why_ui
-from ui.navigation import through_app
 from ui.resources import active_model
-
-through_app()
 
 st.title("Inside the model")
 arrival_ui()

@@ -1,18 +1,19 @@
 """Training: retrain the model (a background job with live progress), how the active model learned
 (loss and accuracy per epoch, its card), and the versions, any of which can be made active."""
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import streamlit as st
 
 from mnist_app.models.model import describe_layers
 from ui.access import access_ui
 from ui.curves import curves_chart_ui
 from ui.model_card import model_card_ui
-from ui.navigation import through_app
 from ui.resources import active_model
 from ui.retrain import retrain_ui
 from ui.versions_list import versions_ui
-
-through_app()
 
 st.title("Training")
 # Start, stop and make active: for every visitor, for those with the password, or for nobody.

@@ -6,19 +6,20 @@ them at the resolution reading needs (a 12-megapixel photo at half size), and it
 shown, never used as a path.
 """
 
+from ui.navigation import through_app
+
+through_app()  # before the imports below, which load TensorFlow: see ui/navigation.py
+
 import streamlit as st
 
 from mnist_app.reading.images import ImageError, read_picture
 from mnist_app.reading.recognize import recognize
 from ui.corrections import correct_digits_ui
 from ui.inside import offer_inside_ui, read_digits
-from ui.navigation import through_app
 from ui.pictures import digits_read_ui, picture_ui
 from ui.resources import active_model
 from ui.session import remembered
 from ui.uploads import photo_source_ui, refusal_message, shown_name
-
-through_app()
 
 MODES = ["One digit", "A number"]  # in the Draw page's order; a photo is more often of a number
 

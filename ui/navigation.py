@@ -3,10 +3,11 @@
 Streamlit treats a ``pages/`` folder beside the main script as its legacy multipage layout until the
 first run of any visitor reaches ``st.navigation``: on a freshly started server the first visit to a deep
 link such as ``/upload`` runs ``pages/upload.py`` on its own, without app.py, its sidebar or its
-navigation. Every page therefore starts with ``through_app()``, which in that case declares the app's
-pages (which ends the legacy layout for the whole server) and reruns: the rerun goes through app.py to
-the same page. The legacy list of file names is hidden by ``client.showSidebarNavigation = false``
-(.streamlit/config.toml), and the sidebar lists the pages by their titles with ``st.page_link``.
+navigation. Every page therefore starts with ``through_app()``, before its other imports (which load
+TensorFlow). In that case it declares the app's pages, which ends the legacy layout for the whole server,
+and reruns: the rerun goes through app.py to the same page, with a spinner while TensorFlow loads. The
+legacy list of file names is hidden by ``client.showSidebarNavigation = false`` (.streamlit/config.toml),
+and the sidebar lists the pages by their titles with ``st.page_link``.
 """
 
 from __future__ import annotations

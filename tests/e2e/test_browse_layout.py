@@ -11,10 +11,11 @@ from browser import PAGE_HEIGHT, wait_until_idle, whole_page_screenshot
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 # Page heights measured at 390x844: Dataset 8,810 and Evaluation 6,654 pixels with st.columns (one image per
-# row on a phone), 2,955 and 3,355 with wrapping grids. The bounds leave room for small changes of layout.
+# row on a phone), 2,955 and 3,355 with wrapping grids of 48 and 24; Evaluation 4,000 with pages of 44 mistakes
+# (eleven full rows) and the matrix as a table. The bounds leave room for small changes of layout.
 PAGES = {
     "dataset": ("How many of each digit", 3_500),
-    "evaluation": ("The mistakes, most confident first", 4_000),
+    "evaluation": ("The mistakes, most confident first", 4_600),
 }
 
 # For each grid of images (one st.image of many pictures): how many sit in its first row, and the captions

@@ -72,6 +72,7 @@ def test_evaluate_missing_model_dir(tmp_path, capsys):
     assert "nothing: no such model directory" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a real model over all 10,000 MNIST test images, in a process of its own
 def test_evaluate_json_on_the_shipped_model(mnist, shipped_model_dir):
     result = run_cli("evaluate", "--json")
     assert result.returncode == 0, result.stderr
@@ -118,6 +119,7 @@ def test_activate_switches_and_refuses_what_is_not_a_version(mnist, runs_dir, ca
     assert "there is no model version '20990101-000000'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a real model over all 10,000 MNIST test images, in a process of its own
 def test_evaluate_uses_the_active_model(mnist, runs_dir):
     assert main(["activate", "mnist-dense"]) == 0
     result = run_cli("evaluate", "--json", env_overrides={"RUNS_DIR": str(runs_dir)})

@@ -14,14 +14,13 @@ from ui.drawing import pen_strokes, strokes_in_box
 from ui.inside import offer_inside_ui, read_digits
 from ui.pictures import digits_read_ui, pixels_ui
 from ui.resources import active_model
-from ui.screen import room_width_ui
+from ui.screen import NARROW_BELOW, room_width_ui
 from ui.session import remembered
 from ui.wording import percent
 
 CANVAS_SIZE = 280  # the digit canvas's side, and the number canvas's height, at most
 NUMBER_CANVAS_WIDTH = 840  # room for five or six digits side by side
 COMPACT_METRIC_WIDTH = 110  # the room the digit and its certainty take beside the chart, on a phone
-NARROW_BELOW = 640  # Streamlit stacks columns on a page narrower than this (a phone held upright)
 
 MODES = ["One digit", "A number"]
 mode = remembered("draw_mode", MODES[0]) or MODES[0]  # read before the title, which names what to draw

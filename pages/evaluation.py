@@ -14,7 +14,7 @@ from ui.charts import matrix_figure, matrix_table, probabilities_figure
 from ui.inside import inside_link_ui
 from ui.pictures import image_grid_ui, pixels_ui
 from ui.resources import active_model, evaluation_of, mnist_split_ui
-from ui.screen import room_width_ui
+from ui.screen import NARROW_BELOW, room_width_ui
 from ui.wording import percent
 
 PAGE_SIZE = 44  # mistakes to a page: full rows at the usual widths, eleven of four on a phone, four of eleven on a laptop
@@ -22,7 +22,6 @@ PAGE_SIZE = 44  # mistakes to a page: full rows at the usual widths, eleven of f
 # or wider (84 would leave three on a 390-pixel one), eleven on a laptop.
 GRID_SIZE = 76
 ANY = "any"
-NARROW_BELOW = 640  # Streamlit stacks columns on a page narrower than this (a phone held upright)
 TABLE_INDEX_WIDTH, TABLE_CELL_WIDTH = 44, 31  # the matrix as a table on a phone: 354 pixels, within a 390-pixel screen
 
 st.title("How well the model does on MNIST's test set")
@@ -44,17 +43,20 @@ def select_cell(key: str) -> None:
     """A click on a cell of the matrix sets the two filters below it."""
     points = st.session_state[key].selection.points
     if points:
-        st.session_state.evaluation_true = int(points[0]["y"])
-        st.session_state.evaluation_predicted = int(points[0]["x"])
-        st.session_state.evaluation_page = 1
+        show_cell(int(points[0]["y"]), int(points[0]["x"]))
 
 
 def select_table_cell(key: str) -> None:
     """A tap on a cell of the matrix's table (on a phone) sets the two filters below it."""
     cells = st.session_state[key].selection.cells
     if cells:
-        st.session_state.evaluation_true, st.session_state.evaluation_predicted = int(cells[0][0]), int(cells[0][1])
-        st.session_state.evaluation_page = 1
+        show_cell(int(cells[0][0]), int(cells[0][1]))  # (row, column name): the true digit, the one read
+
+
+def show_cell(true: int, predicted: int) -> None:
+    """The mistakes of one cell below the matrix, from their first page."""
+    st.session_state.evaluation_true, st.session_state.evaluation_predicted = true, predicted
+    st.session_state.evaluation_page = 1
 
 
 def outlined(true: int, predicted: int, count: int) -> bool:

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.navigation import page_file
+
 PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 
@@ -11,11 +13,6 @@ TIMEOUT = 60
 def app(page: str | None = None) -> AppTest:
     test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=TIMEOUT).run()
     if page is not None:
-        test.switch_page(page_path(page)).run()
+        test.switch_page(page_file(page)).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
-
-
-def page_path(page: str) -> str:
-    """The file of a page ("draw", "upload"...), as AppTest.switch_page takes it."""
-    return str(PROJECT / "pages" / f"{page}.py")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from apptest import page_path
 from bad_inputs import bad_images, png_bytes
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.handwriting.pendigits import write_on_paper
+from ui.navigation import page_file
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Names a browser may send (paths, quotes, control characters, other scripts, markdown, great length),
@@ -40,7 +40,7 @@ def good_photo(training_writers) -> tuple[bytes, str]:
 
 def upload_page() -> AppTest:
     test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=60)
-    test.switch_page(page_path("upload")).run()
+    test.switch_page(page_file("upload")).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

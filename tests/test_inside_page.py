@@ -8,8 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.handwriting.pendigits import write_on_paper
-from tests.apptest import app, page_path
+from tests.apptest import app
 from tests.test_pages import canvas, canvas_image, drawn, photo_read  # noqa: F401  (canvas: the fake canvas fixture)
+from ui.navigation import page_file
 
 FEATURE_MAPS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
 
@@ -35,7 +36,7 @@ def verdict(test: AppTest) -> str:
 def inside(apptest: AppTest, **query: str) -> AppTest:
     """Follow a link to the Inside page with ``query``, as a click on one does."""
     apptest.query_params.update(query)
-    return apptest.switch_page(page_path("inside")).run()
+    return apptest.switch_page(page_file("inside")).run()
 
 
 def test_a_drawing_is_carried_over_and_explained(canvas, mnist, pen_digits):  # noqa: F811

@@ -12,8 +12,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper
-from tests.apptest import app, page_path
-from ui.navigation import PAGES
+from tests.apptest import app
+from ui.navigation import PAGES, page_file
 
 
 class FakeCanvas:
@@ -264,8 +264,8 @@ def test_pictures_are_shown_no_taller_and_no_wider_than_the_page_allows(size, sh
 def test_the_uploaded_photo_and_its_reading_stay_after_another_page_until_removed(mnist, pen_digits):
     test = photo_read(pen_digits[200:204])
     number = test.main.metric[0].value
-    test.switch_page(page_path("dataset")).run()
-    test.switch_page(page_path("upload")).run()
+    test.switch_page(page_file("dataset")).run()
+    test.switch_page(page_file("upload")).run()
     assert test.main.metric[0].value == number and "number.png" in test.get("image")[0].proto.imgs[0].caption
     test.button(key="upload_remove").click().run()
     assert not test.main.metric and "Upload a PNG" in test.info[0].value
@@ -275,8 +275,8 @@ def test_draw_keeps_its_mode_and_pen_width_after_another_page(canvas, mnist):
     test = app()
     test.segmented_control(key="draw_mode").set_value("A number").run()
     test.slider(key="draw_pen").set_value(30).run()
-    test.switch_page(page_path("dataset")).run()
-    test.switch_page(page_path("draw")).run()
+    test.switch_page(page_file("dataset")).run()
+    test.switch_page(page_file("draw")).run()
     assert test.segmented_control(key="draw_mode").value == "A number" and test.slider(key="draw_pen").value == 30
     assert test.title[0].value == "Draw a number" and canvas.calls[-1]["stroke_width"] == 30
 

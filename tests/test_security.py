@@ -10,12 +10,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from apptest import page_path
 from keras import layers
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.config import Paths
 from mnist_app.models import store, versions
+from ui.navigation import page_file
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -37,7 +37,7 @@ def training_page(secrets: dict | None = None) -> AppTest:
     """A new browser session on the Training page."""
     test = AppTest.from_file(str(PROJECT / "tests" / "app_entry.py"), default_timeout=60)
     test.secrets.update(secrets or {})
-    test.switch_page(page_path("training")).run()
+    test.switch_page(page_file("training")).run()
     assert not test.exception, [e.message for e in test.exception]
     return test
 

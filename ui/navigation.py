@@ -17,6 +17,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.screen import NARROW_BELOW
+
 # (file, title, icon); the first page is the home page.
 PAGES = [
     ("pages/draw.py", "Draw", ":material/draw:"),
@@ -34,14 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent  # pages are named from here, wher
 
 _run = threading.local()  # each visitor's script runs on a thread of its own
 
-# On a phone held upright (Streamlit stacks columns below 640 CSS pixels) a page starts higher and its title
+# On a phone held upright (Streamlit stacks columns below NARROW_BELOW CSS pixels) a page starts higher and its title
 # is smaller, so that the answer to a drawing sits in the top 660 pixels, above the browser's own bars:
 # Streamlit's 6rem top padding and 2.75rem title pushed it to 668-771 on a 390x844 screen.
-COMPACT_ON_PHONES = """<style>
-@media (max-width: 640px) {
-  [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
-  [data-testid="stMainBlockContainer"] h1 { font-size: 1.5rem; padding: 0 0 0.5rem 0; }
-}
+COMPACT_ON_PHONES = f"""<style>
+@media (max-width: {NARROW_BELOW}px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-top: 3.75rem; }}
+  [data-testid="stMainBlockContainer"] h1 {{ font-size: 1.5rem; padding: 0 0 0.5rem 0; }}
+}}
 </style>"""
 
 

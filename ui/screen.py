@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+NARROW_BELOW = 640  # Streamlit stacks columns on a page narrower than this, in CSS pixels (a phone held upright)
 SHOWN_WIDTH = 1460  # Streamlit's widest picture (2 x 730 pixels); it shrinks wider ones to this width
-
-
 SHOWN_HEIGHT = 560  # pictures are shown at most this high: a portrait photo leaves room for what was read
 
 

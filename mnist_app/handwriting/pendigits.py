@@ -196,8 +196,8 @@ def pen_training_set(
     """Model inputs made from pen-drawn digits (pen_sources.training_digits), to train on alongside MNIST.
 
     Each digit is drawn ``renders`` times like a user would: first as its writer wrote it, then in other
-    writers' styles (styles.writer_style), every third drawing as a paper photo. A digit that a writing
-    convention applies to (styles.CONVENTIONS) is drawn ``convention_renders`` more times with one of them.
+    writers' styles (conventions.writer_style), every third drawing as a paper photo. A digit that a writing
+    convention applies to (conventions.CONVENTIONS) is drawn ``convention_renders`` more times with one of them.
     Every drawing goes through the app's own preprocessing, so the model learns from exactly what it will
     see. Returns uint8 images (N, 28, 28) and labels (N,). Drawing 25,000 takes about a minute and a half
     on 2 cores, so with ``cache_dir`` the result is kept there, keyed by the digits' strokes and everything
@@ -231,10 +231,8 @@ def digits_digest(digits: list[PenDigit]) -> str:
     return digest.hexdigest()
 
 
-
 def _draw(digit: PenDigit, seed: int, index: int, render: int, convention: bool) -> np.ndarray | None:
     """The ``render``-th drawing of the ``index``-th digit, as the uint8 28x28 model input (None if no ink)."""
-
     rng = np.random.default_rng([seed, index, render])
     strokes = digit.strokes
     if convention:

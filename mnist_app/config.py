@@ -42,11 +42,19 @@ class Paths:
     uji_path: Path | None = None
     # The corrections users sent (mnist_app.corrections): CORRECTIONS_PATH, else a file in the runs folder.
     corrections_path: Path | None = None
+    # DATABASE_URL: a PostgreSQL database (postgresql://user@host/db) that servers on several machines share for
+    # the corrections, the active version and the training lock (mnist_app.database); None keeps them on this machine.
+    database_url: str | None = None
 
     @property
     def corrections_file(self) -> Path:
         """The corrections database: ``corrections_path``, else corrections.sqlite in the runs folder."""
         return self.corrections_path or self.runs_dir / "corrections.sqlite"
+
+    @property
+    def corrections_location(self) -> str | Path:
+        """Where the corrections live: the shared database when there is one, else ``corrections_file``."""
+        return self.database_url or self.corrections_file
 
     @property
     def default_model_dir(self) -> Path:
@@ -55,7 +63,7 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
-        """Paths with MNIST_PATH, PENDIGITS_PATH, UJIPEN_PATH, CORRECTIONS_PATH and RUNS_DIR from the environment.
+        """Paths with MNIST_PATH, PENDIGITS_PATH, UJIPEN_PATH, CORRECTIONS_PATH, DATABASE_URL and RUNS_DIR from the environment.
 
         PENDIGITS_PATH names a local pendigits-orig.tra; unset, the pen-drawn digits are the copy that
         data.pen_digits_file downloads from UCI into Keras's cache when a retrain first needs them (as
@@ -67,6 +75,7 @@ class Paths:
             mnist_path=_env_path("MNIST_PATH"),
             uji_path=_env_path("UJIPEN_PATH"),
             corrections_path=_env_path("CORRECTIONS_PATH"),
+            database_url=os.environ.get("DATABASE_URL", "").strip() or None,
             pen_path=None if pen_setting.lower() == "none" else _env_path("PENDIGITS_PATH") or pen_download_path(),
             **({"runs_dir": runs_dir} if runs_dir else {}),
         )

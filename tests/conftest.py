@@ -143,3 +143,23 @@ def npz_factory(tmp_path):
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster (tests/postgres.py) for the whole run; skipped, saying why, without
+    Debian's PostgreSQL (under CI, where make test installs it, that is an error)."""
+    from postgres import Cluster
+
+    reason = Cluster.missing()
+    if reason:
+        _missing(reason)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def database_url(postgres) -> str:
+    """A new, empty database of the test cluster, and its URL."""
+    return postgres.new_database()

@@ -1,5 +1,9 @@
-"""The corrections database (mnist_app/corrections.py): what it keeps, its limits, and what happens when a
-writer is killed, two write at once, the file is damaged or of an older or newer schema."""
+"""The corrections database (mnist_app/corrections/): what it keeps, its limits, and what happens when a
+writer is killed, two write at once, the database is damaged, unreachable, or of an older or newer schema.
+
+The tests of what it keeps, its limits, its writers and its export run on both backends: a SQLite file and a
+real PostgreSQL server (the ``postgres`` fixture of conftest.py); the damaged files are SQLite's own, the
+unreachable server PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 from PIL import Image
+from postgres import Cluster, free_port
 
 from mnist_app.corrections import HELD_OUT_SHARE, CorrectionRefused, CorrectionsError, CorrectionStore, is_held_out
 from mnist_app.training.data import load_mnist
@@ -61,9 +67,19 @@ for number in range(count or 10**9):
 """
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_location(request, tmp_path):
+    """Makes a new, empty corrections database of the backend under test and returns where it is: a SQLite
+    file's path, or a PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return lambda name="corrections": tmp_path / f"{name}.sqlite"
+    cluster = request.getfixturevalue("postgres")
+    return lambda name="corrections": cluster.new_database()
+
+
 @pytest.fixture
-def store(tmp_path) -> CorrectionStore:
-    return CorrectionStore(tmp_path / "corrections.sqlite")
+def store(new_location) -> CorrectionStore:
+    return CorrectionStore(new_location())
 
 
 @pytest.fixture
@@ -202,8 +218,8 @@ def test_a_uint8_model_input_is_kept_exactly(store, add):
 # --- limits ----------------------------------------------------------------------------------------------
 
 
-def test_the_session_rate_limit_refuses_and_the_window_lets_it_go(tmp_path, add, monkeypatch):
-    limited = CorrectionStore(tmp_path / "limited.sqlite", session_limit=3, session_window_s=3600)
+def test_the_session_rate_limit_refuses_and_the_window_lets_it_go(new_location, add, monkeypatch):
+    limited = CorrectionStore(new_location("limited"), session_limit=3, session_window_s=3600)
     for _ in range(3):
         add(limited, session="busy")
     with pytest.raises(CorrectionRefused, match="this browser session has sent 3 corrections in the last 60 minutes"):
@@ -216,8 +232,8 @@ def test_the_session_rate_limit_refuses_and_the_window_lets_it_go(tmp_path, add,
     assert len(limited.list(session="busy")) == 4
 
 
-def test_the_total_cap_refuses_every_session(tmp_path, add):
-    capped = CorrectionStore(tmp_path / "capped.sqlite", total_cap=4)
+def test_the_total_cap_refuses_every_session(new_location, add):
+    capped = CorrectionStore(new_location("capped"), total_cap=4)
     for number in range(4):
         add(capped, session=f"s{number}")
     with pytest.raises(CorrectionRefused, match=r"the corrections database is full \(4 kept\)"):
@@ -230,9 +246,10 @@ def test_the_total_cap_refuses_every_session(tmp_path, add):
 # --- processes -------------------------------------------------------------------------------------------
 
 
-def _check_whole(path: Path) -> None:
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+def _check_whole(path: Path | str) -> None:
+    if isinstance(path, Path):
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     store = CorrectionStore(path, session_limit=10**9, total_cap=10**9)
     listed = store.list()
     assert sum(store.counts().values()) == len(listed)
@@ -241,8 +258,8 @@ def _check_whole(path: Path) -> None:
         assert correction.strokes[0].shape == (20, 2)
 
 
-def test_a_killed_writer_leaves_the_database_readable(tmp_path, add):
-    path = tmp_path / "corrections.sqlite"
+def test_a_killed_writer_leaves_the_database_readable(new_location, add):
+    path = new_location()
     rng = np.random.default_rng(3)
     before = 0
     for kill in range(3):
@@ -259,8 +276,8 @@ def test_a_killed_writer_leaves_the_database_readable(tmp_path, add):
         assert len(CorrectionStore(path).list()) == before
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path):
-    path = tmp_path / "corrections.sqlite"  # not there yet: both create and migrate it at once
+def test_two_processes_writing_at_once_lose_nothing(new_location, tmp_path):
+    path = new_location()  # empty: both create and migrate its table at once
     count, go = 150, tmp_path / "go"
     writers = [_writer(path, name, count, go) for name in ("left", "right")]
     for writer in writers:
@@ -377,6 +394,72 @@ def test_a_database_newer_than_the_app_is_refused(tmp_path):
         assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("SELECT COUNT(*) FROM corrections").fetchone() == (1,)
     db.close()
+
+
+# --- PostgreSQL: a server that is down, then back; old and new schemas --------------------------------
+
+
+def test_a_server_that_is_down_is_one_line_naming_it_without_its_password(tmp_path):
+    url = f"postgresql://mnist:secret@127.0.0.1:{free_port()}/corrections"  # nothing listens there
+    for name, call in _every_method(CorrectionStore(url), tmp_path).items():
+        with pytest.raises(CorrectionsError, match=r"^the corrections database cannot be used: the database "
+                           r"postgresql://mnist@127\.0\.0\.1:\d+/corrections cannot be reached \(.+\)$") as error:
+            call()
+        assert "\n" not in str(error.value) and "secret" not in str(error.value), name
+
+
+def test_the_store_works_again_once_its_server_is_back(add):
+    cluster = Cluster().start()
+    try:
+        store = CorrectionStore(cluster.new_database())
+        first = add(store)
+        cluster.stop()
+        with pytest.raises(CorrectionsError, match="cannot be reached"):
+            add(store)
+        with pytest.raises(CorrectionsError, match="cannot be reached"):
+            store.list()
+        cluster.start()
+        second = add(store)  # the connections the server dropped are not reused
+        assert [c.id for c in store.list()] == [second, first]
+    finally:
+        cluster.remove()
+
+
+def _postgres_at_version_1(url: str, inputs: list[np.ndarray]) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SCHEMA_V1.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+                     .replace("REAL", "DOUBLE PRECISION").replace("BLOB", "BYTEA"))
+        conn.execute("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_versions VALUES ('corrections', 1)")
+        for number, image in enumerate(inputs):
+            conn.execute("INSERT INTO corrections (label, predicted, confidence, model_version, created, source, model_input) "
+                         "VALUES (%s, %s, %s, %s, %s, %s, %s)", (number + 4, 1, 0.25, "mnist-cnn", 1_700_000_000.0 + number, "photo", _png(image)))
+
+
+def test_a_version_1_postgres_database_is_migrated(database_url, add):
+    inputs = [np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8) for seed in (6, 7)]
+    _postgres_at_version_1(database_url, inputs)
+    store = CorrectionStore(database_url)
+    old = list(reversed(store.list()))
+    assert [(c.label, c.model_version, c.created, c.state, c.session, c.crop) for c in old] == [
+        (4, "mnist-cnn", 1_700_000_000.0, "new", "", None), (5, "mnist-cnn", 1_700_000_001.0, "new", "", None)]
+    for correction, image in zip(old, inputs):
+        np.testing.assert_array_equal(correction.model_input, image)
+    new = add(store, crop=np.ones((5, 6), np.uint8), strokes=[np.ones((3, 2))])
+    assert new > old[-1].id and store.accept([old[0].id]) == 1 and store.counts() == {"new": 2, "accepted": 1}
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT version FROM schema_versions WHERE component = 'corrections'").fetchone() == (2,)
+
+
+def test_a_postgres_database_newer_than_the_app_is_refused(database_url, add, tmp_path):
+    add(CorrectionStore(database_url))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_versions SET version = 3 WHERE component = 'corrections'")
+    for name, call in _every_method(CorrectionStore(database_url), tmp_path).items():
+        with pytest.raises(CorrectionsError, match=r"the corrections tables of the database are at version 3, newer than this app's 2"):
+            call()
+    with psycopg.connect(database_url) as conn:  # and it is left as it was
+        assert conn.execute("SELECT COUNT(*) FROM corrections").fetchone() == (1,)
 
 
 # --- export and the held-out share -----------------------------------------------------------------------

@@ -307,7 +307,7 @@ def test_a_wrong_drawing_is_corrected_with_its_strokes_and_the_correction_can_be
 def test_corrections_are_refused_with_a_message_past_the_session_limit(canvas, mnist, pen_digits, monkeypatch):
     from mnist_app import corrections
 
-    monkeypatch.setattr(corrections, "SESSION_LIMIT", 0)
+    monkeypatch.setattr(corrections.store, "SESSION_LIMIT", 0)
     test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"][0].set_value(1).run()
     assert "Not kept: this browser session has sent 0 corrections" in test.warning[0].value
@@ -317,7 +317,7 @@ def test_corrections_are_refused_with_a_message_past_the_session_limit(canvas, m
 def test_corrections_are_refused_with_a_message_when_the_database_is_full(canvas, mnist, pen_digits, monkeypatch):
     from mnist_app import corrections
 
-    monkeypatch.setattr(corrections, "TOTAL_CAP", 0)
+    monkeypatch.setattr(corrections.store, "TOTAL_CAP", 0)
     test = drawn(app(), canvas_image(next(d for d in pen_digits if d.label == 7)))
     [p for p in test.get("button_group") if p.proto.label == "Wrong? It is:"][0].set_value(1).run()
     assert "Not kept: the corrections database is full" in test.warning[0].value and not corrections_store().list()

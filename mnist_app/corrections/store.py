@@ -1,71 +1,39 @@
-"""Corrections: digits that users said the model read wrong, kept in an embedded SQLite database until an
-operator accepts (or relabels, or deletes) them and a retrain learns from the accepted ones.
+"""Corrections: digits that users said the model read wrong, kept in a database until an operator accepts (or
+relabels, or deletes) them and a retrain learns from the accepted ones.
 
-One file (``config.corrections_path()``: CORRECTIONS_PATH, else ``corrections.sqlite`` in the runs folder)
-in WAL mode, so that several server processes on one machine read and write it at once, each write one
-transaction (a writer killed in the middle leaves the database as it was before that write). Images are
+The database (``Paths.corrections_location``) is PostgreSQL when DATABASE_URL names one, else an embedded
+SQLite file (CORRECTIONS_PATH, else ``corrections.sqlite`` in the runs folder); backends.py holds what
+differs. Several server processes read and write it at once, each write one transaction (a writer killed in
+the middle leaves the database as it was before that write). Images are
 stored as PNG bytes: the 28x28 model input and the crop of the digit, never a whole photo; a drawing also
 keeps its pen strokes, so that a retrain can draw it again at other sizes and pen widths. Beside each: the
 label given, what the model read and how sure it was, the model version, the time and a random id of the
 browser session (no address, no file name).
-
-Several machines cannot share one SQLite file safely over a network file system; they would need a
-database server (PostgreSQL, for example) behind this same small interface.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-SCHEMA_VERSION = 2  # PRAGMA user_version of a database this code writes; older ones are migrated on open
+from mnist_app.corrections.backends import backend_for
+
 SOURCES = ("canvas", "photo")
 STATES = ("new", "accepted")
 HELD_OUT_SHARE = 0.2  # of the accepted corrections, this share is never trained on: it measures the effect
 SESSION_LIMIT = 30  # corrections one browser session may store per SESSION_WINDOW_S
 SESSION_WINDOW_S = 3600.0
 TOTAL_CAP = 5000  # corrections kept at most (new and accepted together)
-BUSY_TIMEOUT_S = 5.0  # how long a write waits for another process's write to finish
 
-# Version 1 kept the label, the prediction and the 28x28 input only; version 2 adds the crop, the pen
-# strokes, the review state and the browser session. Each step runs in one transaction.
-_SCHEMA_V1 = """
-CREATE TABLE corrections (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    predicted INTEGER NOT NULL,
-    confidence REAL NOT NULL,
-    model_version TEXT NOT NULL,
-    created REAL NOT NULL,
-    source TEXT NOT NULL,
-    model_input BLOB NOT NULL
-);
-"""
-_MIGRATIONS = {
-    1: _SCHEMA_V1,
-    2: """
-ALTER TABLE corrections ADD COLUMN crop BLOB;
-ALTER TABLE corrections ADD COLUMN strokes TEXT;
-ALTER TABLE corrections ADD COLUMN state TEXT NOT NULL DEFAULT 'new';
-ALTER TABLE corrections ADD COLUMN session TEXT NOT NULL DEFAULT '';
-CREATE INDEX corrections_session ON corrections (session, created);
-""",
-}
 _COLUMNS = "id, label, predicted, confidence, model_version, created, session, source, state, model_input, crop, strokes"
-
-
-class CorrectionsError(RuntimeError):
-    """The database cannot be used (not a database, damaged, locked for too long, no permission)."""
 
 
 class CorrectionRefused(ValueError):
@@ -102,12 +70,13 @@ def is_held_out(correction_id: int) -> bool:
 
 
 class CorrectionStore:
-    """The corrections database at ``path``; every method opens it, does one thing and closes it."""
+    """The corrections database at ``location`` (a SQLite file's path, or a PostgreSQL URL); every method
+    opens a session, does one thing in it and ends it."""
 
-    def __init__(self, path: str | Path, session_limit: int | None = None, session_window_s: float | None = None,
+    def __init__(self, location: str | Path, session_limit: int | None = None, session_window_s: float | None = None,
                  total_cap: int | None = None):
         # The module's limits unless given, read when the store is made (so a test may change them).
-        self.path = Path(path)
+        self.backend = backend_for(location)
         self.session_limit = SESSION_LIMIT if session_limit is None else session_limit
         self.session_window_s = SESSION_WINDOW_S if session_window_s is None else session_window_s
         self.total_cap = TOTAL_CAP if total_cap is None else total_cap
@@ -123,7 +92,7 @@ class CorrectionStore:
             raise ValueError(f"model_input must be a (28, 28) image, got shape {np.shape(model_input)}")
         row = (int(label), int(predicted), float(confidence), str(model_version), time.time(), str(session), source,
                _png(model_input), None if crop is None else _png(crop), _strokes_json(strokes))
-        with self._connect() as db, _transaction(db, immediate=True):
+        with self.backend.session() as db, db.transaction(exclusive=True):
             recent = db.execute("SELECT COUNT(*) FROM corrections WHERE session = ? AND created > ?",
                                 (session, time.time() - self.session_window_s)).fetchone()[0]
             if recent >= self.session_limit:
@@ -134,15 +103,15 @@ class CorrectionStore:
                 raise CorrectionRefused(f"the corrections database is full ({total:,} kept); an operator has to "
                                         "review and delete some first")
             cursor = db.execute("INSERT INTO corrections (label, predicted, confidence, model_version, created, session, "
-                                "source, model_input, crop, strokes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            return int(cursor.lastrowid)
+                                "source, model_input, crop, strokes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", row)
+            return int(cursor.fetchone()[0])
 
     def remove(self, correction_id: int, session: str | None = None) -> bool:
         """Delete one correction (only if ``session`` stored it, when given: a user's undo); whether it was there."""
         query, arguments = "DELETE FROM corrections WHERE id = ?", [int(correction_id)]
         if session is not None:
             query, arguments = query + " AND session = ?", [*arguments, session]
-        with self._connect() as db, _transaction(db):
+        with self.backend.session() as db, db.transaction():
             return db.execute(query, arguments).rowcount > 0
 
     def list(self, *, label: int | None = None, state: str | None = None, model_version: str | None = None,
@@ -155,17 +124,17 @@ class CorrectionStore:
                 arguments.append(value)
         query = f"SELECT {_COLUMNS} FROM corrections" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
         query += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
-        with self._connect() as db:
+        with self.backend.session() as db:
             return [_correction(row) for row in db.execute(query, arguments)]
 
     def counts(self) -> dict[str, int]:
         """How many corrections there are in each state (every state named, 0 if none)."""
-        with self._connect() as db:
+        with self.backend.session() as db:
             found = dict(db.execute("SELECT state, COUNT(*) FROM corrections GROUP BY state").fetchall())
         return {state: int(found.get(state, 0)) for state in STATES}
 
     def model_versions(self) -> list[str]:
-        with self._connect() as db:
+        with self.backend.session() as db:
             return [row[0] for row in db.execute("SELECT DISTINCT model_version FROM corrections ORDER BY model_version")]
 
     def accept(self, ids: Iterable[int]) -> int:
@@ -182,7 +151,7 @@ class CorrectionStore:
     def export_counts(self, state: str = "accepted") -> tuple[int, int]:
         """How many corrections ``export_npz`` would write as training and as held-out ones, without reading
         their pictures."""
-        with self._connect() as db:
+        with self.backend.session() as db:
             held_out = [is_held_out(row[0]) for row in db.execute("SELECT id FROM corrections WHERE state = ?", (state,))]
         return len(held_out) - sum(held_out), sum(held_out)
 
@@ -200,53 +169,8 @@ class CorrectionStore:
         return len(parts["y_train"]), len(parts["y_test"])
 
     def _update(self, query: str, ids: Iterable[int]) -> int:
-        with self._connect() as db, _transaction(db):
+        with self.backend.session() as db, db.transaction():
             return sum(db.execute(query, (int(i),)).rowcount for i in ids)
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """An open connection to a database at the current schema; CorrectionsError, in one line, if the file
-        cannot be used."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
-            raise CorrectionsError(f"the corrections database {self.path.name} cannot be opened ({error})") from None
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last writes, never the file
-            _migrate(db)
-            yield db
-        except sqlite3.DatabaseError as error:
-            raise CorrectionsError(f"the corrections database {self.path.name} cannot be used ({error})") from None
-        finally:
-            db.close()
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(f"its schema is version {version}, newer than this app's {SCHEMA_VERSION}")
-    for step in range(version + 1, SCHEMA_VERSION + 1):
-        with _transaction(db, immediate=True):
-            if db.execute("PRAGMA user_version").fetchone()[0] >= step:
-                continue  # another process migrated it meanwhile
-            for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {step}")
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection, immediate: bool = False) -> Iterator[None]:
-    # IMMEDIATE takes the write lock at once, so a count and the insert it allows cannot interleave with
-    # another process's insert.
-    db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _png(image: np.ndarray) -> bytes:

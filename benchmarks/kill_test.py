@@ -38,7 +38,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
-from mnist_app.models import versions  # noqa: E402
+from mnist_app.models import locks, versions  # noqa: E402
 from mnist_app.training.data import load_mnist  # noqa: E402
 
 
@@ -78,12 +78,12 @@ def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, ki
             os.system(f"pkill -KILL -f 'streamlit run app.py --server.port {url.rsplit(':', 1)[1]} '")
         else:
             pid = json.loads((run.path / versions.RUN_FILE).read_text()).get("pid")
-            if pid and versions.training_elsewhere(paths):
+            if pid and locks.training_elsewhere(paths):
                 os.kill(pid, signal.SIGKILL)
         page.close()
     if victim == "worker":
         time.sleep(1)
-        if versions.training_elsewhere(paths):
+        if locks.training_elsewhere(paths):
             problems.append("the training lock is still held after the worker was killed")
         run = versions.find_version(paths, run.id)
         if run.state not in ("ready", "interrupted", "stopped", "finished"):
@@ -107,14 +107,14 @@ def one_round(browser, env: dict[str, str], paths: Paths, active_before: str, ki
             pass
         if (read := metric_value(page, "Prediction")) != "7":
             problems.append(f"the Draw page read {read!r} for a 7")
-        if versions.training_elsewhere(paths):  # the worker outlived the server: the new server shows it and stops it
+        if locks.training_elsewhere(paths):  # the worker outlived the server: the new server shows it and stops it
             page.goto(f"{url}/training")
             page.get_by_text(f"Training run {run.id}").first.wait_for()
             page.get_by_role("button", name="Stop").click()
             deadline = time.monotonic() + 120
-            while versions.training_elsewhere(paths) and time.monotonic() < deadline:
+            while locks.training_elsewhere(paths) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            if versions.training_elsewhere(paths):
+            if locks.training_elsewhere(paths):
                 problems.append(f"run {run.id} did not stop when asked through the restarted server")
         page.close()
     return problems, versions.find_version(paths, run.id).state

@@ -189,8 +189,9 @@ class TrainConfig:
     uji_writers: tuple[int, ...] | None = None
     # Use only the first N training images (before the validation split); None uses all. For quick runs.
     train_limit: int | None = None
-    # The corrections database (mnist_app.corrections) whose accepted corrections are learned from, the
-    # held-out ones measured after training (the card's "corrections"); None learns from none.
+    # The corrections database (mnist_app.corrections: a file, or a PostgreSQL URL without its password) whose
+    # accepted corrections are learned from, the held-out ones measured after training (the card's
+    # "corrections"); None learns from none.
     corrections_path: str | None = None
     # Training images made from each accepted correction (its strokes redrawn, or its pixels augmented).
     # 50: 32 corrections make 1,600 of a default retrain's 98,877 images (1.6%), which taught it a new way of
@@ -234,6 +235,6 @@ class TrainConfig:
         if self.correction_renders < 1:
             raise ValueError(f"correction_renders must be at least 1, got {self.correction_renders}")
         if self.corrections_path is not None and not str(self.corrections_path).strip():
-            raise ValueError("corrections_path must name a file (or be None for no corrections)")
+            raise ValueError("corrections_path must name a file or a database (or be None for no corrections)")
         if self.train_limit is not None and self.train_limit < 20:
             raise ValueError(f"train_limit must be at least 20 images, got {self.train_limit}")

@@ -9,7 +9,7 @@ database on what they must agree on:
 - one training run at a time: a session-level advisory lock, held by the training worker's own connection,
   so that the server frees it when that process ends, however it ends (``AdvisoryLock``).
 
-Each schema (this module's, the corrections') is versioned in ``schema_versions`` and migrated, one step per
+Each schema (this module's, the corrections') is versioned in ``schema_versions`` and migrated, in one
 transaction, by whichever process first opens the database; an advisory lock keeps two from doing it at once.
 A database that cannot be reached, or refuses, raises ``DatabaseError`` with one line that names it (never
 its password) and says why. Connections are kept open between uses (a few per process), and a connection
@@ -97,21 +97,24 @@ def connect(url: str) -> psycopg.Connection:
 
 
 def migrate(conn: psycopg.Connection, component: str, migrations: dict[int, str]) -> None:
-    """Bring ``component``'s tables to the newest of ``migrations`` (version -> SQL), one step per transaction;
-    DatabaseError if the database holds a newer version than this code knows."""
+    """Bring ``component``'s tables to the newest of ``migrations`` (version -> SQL) in one transaction, which
+    waits for any other process migrating; DatabaseError if the database holds a newer version than this code
+    knows. ``conn`` is in autocommit mode (outside a transaction)."""
     newest = max(migrations)
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
-    while (version := _schema_version(conn, component)) < newest:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_SPACE, MIGRATION_LOCK))
-            if _schema_version(conn, component) != version:
-                continue  # another process migrated it meanwhile
-            for statement in filter(str.strip, migrations[version + 1].split(";")):
+    version = _schema_version(conn, component)
+    if version == newest:
+        return  # the usual case, without taking a lock
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_SPACE, MIGRATION_LOCK))
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        version = _schema_version(conn, component)  # another process may have migrated it meanwhile
+        if version > newest:
+            raise DatabaseError(f"the {component} tables of the database are at version {version}, newer than this app's {newest}")
+        for step in range(version + 1, newest + 1):
+            for statement in filter(str.strip, migrations[step].split(";")):
                 conn.execute(statement)
-            conn.execute("INSERT INTO schema_versions VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
-                         (component, version + 1))
-    if version > newest:
-        raise DatabaseError(f"the {component} tables of the database are at version {version}, newer than this app's {newest}")
+        conn.execute("INSERT INTO schema_versions VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
+                     (component, newest))
 
 
 def transaction_lock(conn: psycopg.Connection, lock: int) -> None:
@@ -200,7 +203,10 @@ def _lock_sessions(url: str, lock: int, granted: bool) -> int:
 
 
 def _schema_version(conn: psycopg.Connection, component: str) -> int:
-    row = conn.execute("SELECT version FROM schema_versions WHERE component = %s", (component,)).fetchone()
+    try:
+        row = conn.execute("SELECT version FROM schema_versions WHERE component = %s", (component,)).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return 0  # a new database (outside a transaction, the failed statement leaves nothing behind)
     return row[0] if row else 0
 
 

@@ -1,4 +1,4 @@
-"""The training worker without TensorFlow: ``python -m tests.fake_worker RUN_DIR --lock-fd N``.
+"""The training worker without TensorFlow: ``python -m tests.fake_worker RUN_DIR --lock-fd N`` (or ``--lock-in-database``).
 
 It is the real worker (mnist_app.jobs.worker.main: the lock, run.json's states, progress.json,
 preparation.json, the stop file, activation) with only the training replaced by ``FakeTraining``, which

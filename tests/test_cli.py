@@ -231,7 +231,7 @@ def test_corrections_list_is_a_table_newest_first_with_counts(corrections_db, ca
     assert marked == [i for i in range(6, 0, -1) if is_held_out(i)] and marked  # ids 1-6 hold at least one
     newest = store.list()[0]
     assert time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(newest.created)) in rows[0]  # local time
-    assert summary == f"6 shown; 4 new and 2 accepted in {store.path}"
+    assert summary == f"6 shown; 4 new and 2 accepted in {store.location}"
 
 
 @pytest.mark.parametrize("args, ids", [(["--state", "accepted"], ["2", "1"]), (["--label", "4"], ["5"]),
@@ -255,7 +255,7 @@ def test_corrections_list_without_a_database_creates_none(runs_dir, monkeypatch,
 def test_corrections_db_option_and_environment_name_the_file(corrections_db, tmp_path, monkeypatch, capsys):
     store, _ = corrections_db
     moved = tmp_path / "elsewhere.sqlite"
-    store.path.rename(moved)
+    store.location.rename(moved)
     assert main(["corrections", "list", "--db", str(moved)]) == 0
     assert capsys.readouterr().out.endswith(f"6 shown; 6 new and 0 accepted in {moved}\n")
     monkeypatch.setenv("CORRECTIONS_PATH", str(moved))

@@ -42,7 +42,7 @@ def corrections_db(tmp_path, training_writers):
 
 
 def test_the_held_out_share_is_never_trained_on(corrections_db):
-    trained, held_out = read_corrections(corrections_db.path)
+    trained, held_out = read_corrections(corrections_db.location)
     assert [c.id for c in trained] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11] and [c.id for c in held_out] == [4, 12]
     images, labels = correction_images(trained, renders=4, seed=1)
     assert images.shape == (40, 28, 28) and images.dtype == np.uint8
@@ -52,12 +52,12 @@ def test_the_held_out_share_is_never_trained_on(corrections_db):
 
 def test_a_new_correction_is_not_trained_on_until_accepted(corrections_db, training_writers):
     store_correction(corrections_db, training_writers[0], "canvas")  # id 13, stays "new"
-    trained, held_out = read_corrections(corrections_db.path)
+    trained, held_out = read_corrections(corrections_db.location)
     assert 13 not in {c.id for c in trained + held_out}
 
 
 def test_a_drawing_is_redrawn_from_its_strokes_and_keeps_its_label(corrections_db):
-    trained, _ = read_corrections(corrections_db.path)
+    trained, _ = read_corrections(corrections_db.location)
     drawing = next(c for c in trained if c.source == "canvas")
     images, labels = correction_images([drawing], renders=6, seed=1)
     assert len(images) == 6 and set(labels) == {drawing.label}
@@ -70,7 +70,7 @@ def test_a_drawing_is_redrawn_from_its_strokes_and_keeps_its_label(corrections_d
 
 
 def test_a_photo_is_augmented_from_its_pixels(corrections_db):
-    trained, _ = read_corrections(corrections_db.path)
+    trained, _ = read_corrections(corrections_db.location)
     photo = next(c for c in trained if c.source == "photo")
     images, labels = correction_images([photo], renders=5, seed=1)
     assert len(images) == 5 and set(labels) == {photo.label}
@@ -87,17 +87,17 @@ def test_a_photo_is_augmented_from_its_pixels(corrections_db):
 def test_the_training_images_add_the_corrections_and_say_so(corrections_db, mnist):
     from mnist_app.training.train import training_images
 
-    config = TrainConfig(train_limit=300, non_digits=0, corrections_path=str(corrections_db.path), correction_renders=3)
+    config = TrainConfig(train_limit=300, non_digits=0, corrections_path=str(corrections_db.location), correction_renders=3)
     steps = []
     images, labels = training_images(mnist, config, prepare=steps.append)
-    trained, _ = read_corrections(corrections_db.path)
+    trained, _ = read_corrections(corrections_db.location)
     assert len(images) == 300 + 3 * 10
     np.testing.assert_array_equal(labels[300:], np.repeat([c.label for c in trained], 3))
     assert steps[-1].step == "Drawing 30 training digits from 10 corrections users sent" and steps[-1].fraction == 1.0
 
 
 def test_the_held_out_figures_count_what_each_model_reads_right(corrections_db, shipped_model_dir):
-    _, held_out = read_corrections(corrections_db.path)
+    _, held_out = read_corrections(corrections_db.location)
     labels = np.array([c.label for c in held_out])
 
     def reads_all_right(inputs):
@@ -147,12 +147,12 @@ def test_the_training_page_shows_the_held_out_corrections_beside_the_test_figure
     import json
 
     from mnist_app.config import Paths
-    from mnist_app.models import store, versions
+    from mnist_app.models import locks, store
     from tests.apptest import app
     from tests.test_training_page import fake_run, finish_run
 
     figures = {"trained_on": 32, "held_out": 8, "new_right": 6, "active_right": 0, "active_version": "mnist-cnn"}
-    lock = versions.TrainingLock(Paths.from_env())
+    lock = locks.training_lock(Paths.from_env())
     assert lock.acquire()
     try:
         run_dir = fake_run(stage="training")

@@ -17,7 +17,7 @@ import pytest
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.jobs import worker
 from mnist_app.jobs.trainer import LOG_FILE, Trainer, TrainerBusy
-from mnist_app.models import store, versions
+from mnist_app.models import locks, store, versions
 from tests.fake_worker import FAKE_WORKER
 
 # Seconds on 1,200 MNIST images (and a few drawings that are no digit), plus the worker's start; the fake
@@ -97,14 +97,14 @@ def test_two_concurrent_starts_make_one_job(trainer, paths):
 
 
 def test_another_process_training_makes_the_trainer_busy(trainer, paths):
-    other = versions.TrainingLock(paths)  # what a CLI run or a second server would hold
+    other = locks.training_lock(paths)  # what a CLI run or a second server would hold
     assert other.acquire()
     try:
         with pytest.raises(TrainerBusy, match="another process is training"):
             trainer.start(QUICK)
     finally:
         other.release()
-    assert trainer.status() is None and not paths.runs_dir.joinpath(versions.LOCK_FILE).read_text()
+    assert trainer.status() is None and not paths.runs_dir.joinpath(locks.LOCK_FILE).read_text()
 
 
 def test_stop_after_an_epoch_saves_the_best_epoch(trainer, paths):
@@ -135,7 +135,7 @@ def test_stop_while_the_data_is_prepared_ends_the_run_at_once(trainer, paths):
     trainer.stop()  # before the worker has even started training: the stage is "preparing"
     status = trainer.wait(timeout=60)
     assert status.stage == "stopped" and status.card is None and "while the data was being prepared" in status.error
-    assert status.progress is None and not versions.training_elsewhere(paths)
+    assert status.progress is None and not locks.training_elsewhere(paths)
 
 
 def test_a_failed_save_leaves_the_active_model_and_says_why(trainer, paths, monkeypatch):
@@ -183,7 +183,7 @@ def test_a_killed_worker_ends_the_run_as_failed_and_frees_the_lock(real_trainer,
     wait_for(lambda: not trainer.status().running, timeout=30)
     ended = trainer.status()
     assert ended.stage == "failed" and "ended without a word" in ended.error
-    assert versions.find_version(paths, status.run_id).state == "interrupted" and not versions.training_elsewhere(paths)
+    assert versions.find_version(paths, status.run_id).state == "interrupted" and not locks.training_elsewhere(paths)
     assert trainer.start(QUICK).run_id != status.run_id  # the lock is free: the next run starts (and stops at once)
     trainer.stop()
     assert trainer.wait(timeout=60).stage == "stopped"

@@ -10,7 +10,7 @@ from mnist_app import files
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.corrections import CorrectionStore
 from mnist_app.jobs.trainer import LOG_FILE, JobStatus, Trainer, default_config, read_status
-from mnist_app.models import store, versions
+from mnist_app.models import locks, store, versions
 from mnist_app.training.progress import Progress
 from tests.fake_worker import FAKE_WORKER
 from tests.test_from_corrections import store_correction
@@ -25,7 +25,7 @@ def paths(runs_dir):
 
 def held(paths):
     """The training lock, held as a live worker holds it."""
-    lock = versions.TrainingLock(paths)
+    lock = locks.training_lock(paths)
     assert lock.acquire()
     return lock
 
@@ -52,7 +52,7 @@ def test_a_run_that_ends_while_its_status_is_read_is_not_taken_for_dead(paths, m
         versions.write_run_state(run_dir, "finished", ended_at=time.time())
         return False  # by the time of the probe the worker has gone
 
-    monkeypatch.setattr(versions, "training_elsewhere", probe_as_the_worker_ends)
+    monkeypatch.setattr(locks, "training_elsewhere", probe_as_the_worker_ends)
     status = read_status(run_dir)
     assert status.stage == "finished" and status.error is None
 
@@ -60,7 +60,7 @@ def test_a_run_that_ends_while_its_status_is_read_is_not_taken_for_dead(paths, m
 def test_activate_choice_is_checked(paths):
     with pytest.raises(ValueError, match="activate must be one of never, if_better, always"):
         Trainer(paths, worker_module=FAKE_WORKER).start(QUICK, activate="sometimes")
-    assert versions.run_dirs(paths) == [] and not versions.training_elsewhere(paths)
+    assert versions.run_dirs(paths) == [] and not locks.training_elsewhere(paths)
 
 
 def test_default_config_repeats_the_shipped_data_and_augmentation_in_fewer_epochs(tmp_path):

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app import files
 from mnist_app.config import Paths, TrainConfig
-from mnist_app.models import store, versions
+from mnist_app.models import locks, store, versions
 from tests.apptest import app
 
 SHIPPED = Paths().default_model_dir  # mnist-cnn: 99.57%, 43 test errors
@@ -50,7 +50,7 @@ def finish_run(run_dir, stage: str = "stopped", accuracy: float = 0.9833, errors
 
 @pytest.fixture
 def training_lock():
-    lock = versions.TrainingLock(Paths.from_env())
+    lock = locks.training_lock(Paths.from_env())
     assert lock.acquire()
     yield lock
     lock.release()

@@ -1,22 +1,33 @@
-"""Model versions: listing, activation by id only, the atomic active file, and falling back when it is bad."""
+"""Model versions: listing, activation by id only, the atomic active file (or the shared database's row), and
+falling back when it is bad. The tests run with the choice kept in the runs folder and in a real PostgreSQL
+database (DATABASE_URL), except those about the active file itself."""
 
+import dataclasses
 import json
 import threading
+from pathlib import Path
 
 import pytest
+from postgres import Cluster, free_port
 
+from mnist_app import database
 from mnist_app.config import Paths
-from mnist_app.models import store, versions
+from mnist_app.models import locks, store, versions
 from mnist_app.models.model import make_model
 
 
-@pytest.fixture
-def paths(tmp_path):
-    """A models folder with two shipped models (one real, so it loads) and an empty runs folder."""
-    models = tmp_path / "models"
+@pytest.fixture(params=["files", "database"])
+def paths(request, tmp_path):
+    """A models folder with two shipped models (one real, so it loads) and an empty runs folder; the choice
+    and the training lock in the runs folder, or in a new database of the test cluster."""
+    return _models(tmp_path, request.getfixturevalue("database_url") if request.param == "database" else None)
+
+
+def _models(folder: Path, database_url: str | None) -> Paths:
+    models = folder / "models"
     for name, accuracy in (("mnist-cnn", 0.99), ("mnist-dense", 0.97)):
         store.write_model_dir(models / name, make_model("dense"), _card(name, accuracy), {})
-    return Paths(models_dir=models, runs_dir=models / "runs")
+    return Paths(models_dir=models, runs_dir=models / "runs", database_url=database_url)
 
 
 def _card(name: str, accuracy: float) -> dict:
@@ -50,7 +61,10 @@ def test_activate_switches_and_rolls_back(paths):
     assert versions.active_version(paths).version.id == run_id
     versions.activate(paths, "mnist-dense")
     assert versions.active_version(paths).version.id == "mnist-dense"
-    assert json.loads((paths.runs_dir / versions.ACTIVE_FILE).read_text())["id"] == "mnist-dense"
+    if paths.database_url:  # the choice is the database's row, and the runs folder holds none
+        assert database.read_active(paths.database_url) == "mnist-dense" and not (paths.runs_dir / versions.ACTIVE_FILE).exists()
+    else:
+        assert json.loads((paths.runs_dir / versions.ACTIVE_FILE).read_text())["id"] == "mnist-dense"
 
 
 @pytest.mark.parametrize(
@@ -75,12 +89,12 @@ def test_an_interrupted_run_is_listed_but_cannot_be_activated(paths):
 
 
 def test_a_run_is_running_while_its_lock_is_held(paths):
-    lock = versions.TrainingLock(paths)
+    lock = locks.training_lock(paths)
     assert lock.acquire()
     try:
         run_dir = versions.new_run_dir(paths, {})
         assert versions.find_version(paths, run_dir.name).state == "running"
-        assert not versions.TrainingLock(paths).acquire()  # a second taker, even in the same process, is refused
+        assert not locks.training_lock(paths).acquire()  # a second taker, even in the same process, is refused
     finally:
         lock.release()
     assert versions.find_version(paths, run_dir.name).state == "interrupted"
@@ -110,7 +124,7 @@ def test_a_broken_shipped_model_is_an_error_not_a_fallback(paths):
         versions.load_active(paths, store.load_model_dir)
 
 
-def test_readers_never_see_a_missing_or_half_written_active_file(paths):
+def test_readers_never_see_a_missing_or_half_written_choice(paths):
     ids = {"mnist-cnn", "mnist-dense", _finished_run(paths)}
     versions.activate(paths, "mnist-cnn")
     seen, failures, done = set(), [], threading.Event()
@@ -118,7 +132,9 @@ def test_readers_never_see_a_missing_or_half_written_active_file(paths):
     def read_constantly():
         while not done.is_set():
             try:
-                seen.add(json.loads((paths.runs_dir / versions.ACTIVE_FILE).read_text())["id"])
+                active = versions.active_version(paths)
+                seen.add(active.version.id)
+                assert active.problem is None, active.problem
             except Exception as error:  # noqa: BLE001
                 failures.append(repr(error))
 
@@ -131,3 +147,38 @@ def test_readers_never_see_a_missing_or_half_written_active_file(paths):
     reader.join()
     assert failures == [] and seen == ids
     assert [p.name for p in paths.runs_dir.iterdir() if p.name.startswith(".active")] == []  # no temporary files left
+
+
+# --- the choice in a shared database ---------------------------------------------------------------------
+
+
+def test_the_active_file_counts_until_a_version_is_activated_in_the_database(tmp_path, database_url):
+    shared = _models(tmp_path, database_url)
+    run_id = _finished_run(shared)
+    shared.runs_dir.joinpath(versions.ACTIVE_FILE).write_text(json.dumps({"id": run_id}))  # a single machine's choice, before the move
+    assert versions.active_version(shared) == versions.Active(versions.find_version(shared, run_id))
+    versions.activate(shared, "mnist-dense")
+    assert versions.active_version(shared).version.id == "mnist-dense"
+
+
+def test_while_the_database_is_away_the_last_choice_keeps_serving_and_says_why(tmp_path):
+    cluster = Cluster().start()
+    try:
+        shared = _models(tmp_path, cluster.new_database())
+        run_id = _finished_run(shared)
+        versions.activate(shared, run_id)
+        assert versions.active_version(shared) == versions.Active(versions.find_version(shared, run_id))
+        cluster.stop()
+        active = versions.active_version(shared)
+        assert active.version.id == run_id
+        assert active.problem.startswith("The shared database cannot be reached (the database postgresql://") and "keeps serving" in active.problem
+        with pytest.raises(database.DatabaseError, match="cannot be reached"):
+            versions.activate(shared, "mnist-dense")
+        cluster.start()
+        assert versions.active_version(shared).problem is None
+        # A process that never reached it serves the shipped model meanwhile, and says why.
+        elsewhere = dataclasses.replace(shared, database_url=shared.database_url.rsplit(":", 1)[0] + f":{free_port()}/gone")
+        active = versions.active_version(elsewhere)
+        assert active.version.id == "mnist-cnn" and "cannot be reached" in active.problem
+    finally:
+        cluster.remove()

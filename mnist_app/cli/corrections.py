@@ -2,8 +2,8 @@
 
 An operator's review from a shell: list the stored digits, accept, relabel or delete them, and export the
 accepted ones in Keras's MNIST layout. The database is
-``Paths.from_env().corrections_file`` (CORRECTIONS_PATH, else corrections.sqlite in the runs folder), or
-the file ``--db`` names. A database that cannot be used (mnist_app.corrections.CorrectionsError) ends
+``Paths.from_env().corrections_location`` (DATABASE_URL's PostgreSQL database, else CORRECTIONS_PATH, else
+corrections.sqlite in the runs folder), or the file or postgresql:// URL ``--db`` names. A database that cannot be used (mnist_app.corrections.CorrectionsError) ends
 with its one-line reason, as every other error of the CLI does.
 """
 
@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_app import database
 from mnist_app.cli.arguments import positive_int
 from mnist_app.config import Paths
 from mnist_app.corrections import STATES, CorrectionStore
@@ -22,8 +23,9 @@ from mnist_app.corrections import STATES, CorrectionStore
 def add_corrections_parser(commands) -> None:
     """Register ``corrections`` and its subcommands on the CLI's subparsers."""
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", type=Path, default=None, metavar="PATH",
-                          help="the corrections database (default: CORRECTIONS_PATH, else corrections.sqlite in the runs folder)")
+    database.add_argument("--db", type=_location, default=None, metavar="PATH|URL",
+                          help="the corrections database, a SQLite file or a postgresql:// URL (default: DATABASE_URL, else "
+                               "CORRECTIONS_PATH, else corrections.sqlite in the runs folder)")
     corrections = commands.add_parser("corrections", help="review the digits users corrected: list, accept, relabel, delete, export")
     actions = corrections.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -60,23 +62,31 @@ def _digit(text: str) -> int:
     return int(text)
 
 
-def _database_path(args: argparse.Namespace) -> Path:
-    return args.db or Paths.from_env().corrections_file
+def _location(text: str) -> str | Path:
+    return text if database.is_url(text) else Path(text)
+
+
+def _database_location(args: argparse.Namespace) -> str | Path:
+    return args.db or Paths.from_env().corrections_location
+
+
+def _no_file(location: str | Path) -> bool:
+    return isinstance(location, Path) and not location.exists()
 
 
 def _database(args: argparse.Namespace) -> CorrectionStore:
-    """The store at --db or the configured path. A missing file is refused rather than created empty, so that
+    """The store at --db or the configured one. A missing file is refused rather than created empty, so that
     a mistyped path is not mistaken for a database without corrections."""
-    path = _database_path(args)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such corrections database (none stored yet, or --db / CORRECTIONS_PATH names another file)")
-    return CorrectionStore(path)
+    location = _database_location(args)
+    if _no_file(location):
+        raise FileNotFoundError(f"{location}: no such corrections database (none stored yet, or --db / CORRECTIONS_PATH names another file)")
+    return CorrectionStore(location)
 
 
 def run_list(args: argparse.Namespace, argv: list[str]) -> int:
-    path = _database_path(args)
-    if not path.exists():  # a server that has not stored any yet
-        print(f"no corrections stored yet ({path} does not exist)")
+    location = _database_location(args)
+    if _no_file(location):  # a server that has not stored any yet
+        print(f"no corrections stored yet ({location} does not exist)")
         return 0
     store = _database(args)
     shown = store.list(state=args.state, label=args.label, model_version=args.version, limit=args.limit)
@@ -89,7 +99,7 @@ def run_list(args: argparse.Namespace, argv: list[str]) -> int:
         created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(correction.created))
         print(f"{correction.id:>6}  {correction.state:<8}  {correction.label:>5}  {read_as:>7}  {correction.confidence:>10.1%}  "
               f"{correction.model_version:<18}  {correction.source:<6}  {created:<19}  {'yes' if correction.held_out else ''}")
-    print(f"{len(shown)} shown; {counts['new']} new and {counts['accepted']} accepted in {path}")
+    print(f"{len(shown)} shown; {counts['new']} new and {counts['accepted']} accepted in {database.described(str(location))}")
     return 0
 
 

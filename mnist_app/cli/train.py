@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from mnist_app import database
 from mnist_app.cli.arguments import CommandFailed, non_negative_int, positive_int, writer_range
 from mnist_app.config import ARCHITECTURE_NAMES, Paths, TrainConfig
 from mnist_app.training.data import pen_digits_file
@@ -15,7 +16,7 @@ from mnist_app.training.data import pen_digits_file
 DEFAULTS = TrainConfig()
 _PEN_FROM_ENV = ""  # what --pen without a file stands for: the pen-drawn digits Paths.from_env names
 _UJI_FROM_ENV = ""  # what --uji without a file stands for: UJIPEN_PATH's file
-_CORRECTIONS_FROM_ENV = ""  # what --corrections without a path stands for: Paths.from_env().corrections_file
+_CORRECTIONS_FROM_ENV = ""  # what --corrections without a path stands for: Paths.from_env().corrections_location
 
 
 def add_train_parser(commands) -> None:
@@ -99,14 +100,15 @@ def _config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _corrections_file(argument: str | None) -> str | None:
-    """--corrections' database; alone, the one Paths.from_env names. A file that is not there is refused
-    here (a run would otherwise create an empty database and learn nothing)."""
+    """--corrections' database (a file, or a postgresql:// URL); alone, the one Paths.from_env names. A file
+    that is not there is refused here (a run would otherwise create an empty database and learn nothing). A
+    URL is recorded without its password (the worker takes it from DATABASE_URL)."""
     if argument is None:
         return None
-    path = Paths.from_env().corrections_file if argument == _CORRECTIONS_FROM_ENV else Path(argument)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such corrections database (--corrections takes the file the app keeps them in)")
-    return str(path)
+    location = Paths.from_env().corrections_location if argument == _CORRECTIONS_FROM_ENV else argument
+    if not database.is_url(location) and not Path(location).is_file():
+        raise FileNotFoundError(f"{location}: no such corrections database (--corrections takes the file the app keeps them in)")
+    return database.described(str(location))
 
 
 def _pen_file(argument: str | None) -> str | None:

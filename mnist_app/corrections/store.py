@@ -76,6 +76,7 @@ class CorrectionStore:
     def __init__(self, location: str | Path, session_limit: int | None = None, session_window_s: float | None = None,
                  total_cap: int | None = None):
         # The module's limits unless given, read when the store is made (so a test may change them).
+        self.location = location
         self.backend = backend_for(location)
         self.session_limit = SESSION_LIMIT if session_limit is None else session_limit
         self.session_window_s = SESSION_WINDOW_S if session_window_s is None else session_window_s

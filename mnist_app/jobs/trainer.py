@@ -6,8 +6,9 @@ priority, so that a retrain slows visitors' answers little and a crash in traini
 with it. The run directory is the single source of truth: the worker writes its stage, progress and
 outcome there, each file replaced atomically, and a stop request is a file there too. So any server
 process sharing the runs folder, or one restarted in the middle of a run, shows the live run and can stop
-it. The training lock (versions.TrainingLock) is taken by whoever starts the run and handed to the worker,
-which holds it until it exits, however it exits: one run at a time across every process.
+it. The training lock (mnist_app.models.locks: a file lock, or an advisory lock in the database that servers
+on several machines share) is taken by whoever starts the run and handed to the worker, which holds it until
+it exits, however it exits: one run at a time across every process.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mnist_app import files
+from mnist_app import database, files
 from mnist_app.config import PEN_TRAINING_WRITERS, PROJECT_ROOT, UJI_TRAINING_WRITERS, Paths, TrainConfig
-from mnist_app.models import store, versions
+from mnist_app.models import locks, store, versions
 from mnist_app.training.from_corrections import has_accepted
 from mnist_app.training.progress import Preparation, Progress, read_preparation, read_progress
 
@@ -84,7 +85,7 @@ def default_config(paths: Paths, **changes: Any) -> TrainConfig:
     MNIST alone; a pen_path not yet downloaded is fetched by the run (data.pen_digits_file). The corrections
     database is learned from once it holds accepted corrections."""
     pen = paths.pen_path
-    corrections = paths.corrections_file
+    corrections = paths.corrections_location
     config = TrainConfig(
         epochs=RETRAIN_EPOCHS,
         batch_size=RETRAIN_BATCH_SIZE,
@@ -94,7 +95,7 @@ def default_config(paths: Paths, **changes: Any) -> TrainConfig:
         pen_writers=PEN_TRAINING_WRITERS if pen else None,
         uji_path=str(paths.uji_path) if paths.uji_path else None,
         uji_writers=UJI_TRAINING_WRITERS if paths.uji_path else None,
-        corrections_path=str(corrections) if has_accepted(corrections) else None,
+        corrections_path=database.described(str(corrections)) if has_accepted(corrections) else None,
     )
     return dataclasses.replace(config, **changes)
 
@@ -107,7 +108,7 @@ class Trainer:
     """
 
     def __init__(self, paths: Paths, worker_module: str = WORKER_MODULE):
-        """``worker_module``: what runs each job, as ``python -m worker_module RUN_DIR --lock-fd N`` (worker.py)."""
+        """``worker_module``: what runs each job, as ``python -m worker_module RUN_DIR LOCK-ARGUMENTS`` (worker.py)."""
         self.paths, self.worker_module = paths, worker_module
         self._lock = threading.Lock()
         self._run_id: str | None = None  # the run this Trainer last started or saw running
@@ -127,14 +128,15 @@ class Trainer:
             if current is not None and current.running:
                 raise TrainerBusy(f"run {current.run_id} is training already; it can be watched or stopped, "
                                   "and a new run started when it ends")
-            lock = versions.TrainingLock(self.paths)
+            lock = locks.training_lock(self.paths)
             if not lock.acquire():
                 raise TrainerBusy("another process is training a model with the same runs folder; try again when it ends")
-            try:  # the worker inherits the lock; this process's copy is closed whatever happens
+            try:  # the worker takes the lock over; this process lets go of it whatever happens
                 run_dir = versions.new_run_dir(self.paths, dataclasses.asdict(config), stage="preparing",
                                                activate=activate, command=command)
                 self._process = self._spawn(run_dir, lock)
                 versions.write_run_state(run_dir, "running", pid=self._process.pid)  # the worker's, from now on
+                lock.hand_over(self._process)
             finally:
                 lock.release()
             self._run_id = run_dir.name
@@ -149,7 +151,7 @@ class Trainer:
             self._run_id = running.name
         if self._run_id is None:
             return None
-        return read_status(self.paths.runs_dir / self._run_id)
+        return read_status(self.paths.runs_dir / self._run_id, self.paths)
 
     def stop(self) -> None:
         """Ask the running run to end after its current batch; the best epoch so far is saved."""
@@ -161,18 +163,18 @@ class Trainer:
         """Block until the current run ends and its worker lets go of the lock (or ``timeout`` seconds
         pass), then return its status."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while (status := self.status()) is not None and (status.running or versions.training_elsewhere(self.paths)):
+        while (status := self.status()) is not None and (status.running or locks.training_elsewhere(self.paths)):
             if deadline is not None and time.monotonic() >= deadline:
                 break
             time.sleep(poll_s)
         return status
 
-    def _spawn(self, run_dir: Path, lock: versions.TrainingLock) -> subprocess.Popen:
+    def _spawn(self, run_dir: Path, lock: locks.FileLock | locks.DatabaseLock) -> subprocess.Popen:
         log = open(run_dir / LOG_FILE, "ab")  # noqa: SIM115  (the worker writes it; closed here once passed on)
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", self.worker_module, str(run_dir), "--lock-fd", str(lock.fileno())],
-                cwd=PROJECT_ROOT, pass_fds=(lock.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", self.worker_module, str(run_dir), *lock.worker_arguments()],
+                cwd=PROJECT_ROOT, pass_fds=lock.inherited(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C in a terminal, or the server being stopped, does not reach the run,
                 # which anyone can still stop through its directory.
                 start_new_session=True,
@@ -185,12 +187,13 @@ class Trainer:
             log.close()
 
 
-def read_status(run_dir: Path) -> JobStatus:
-    """A run's status from its directory: run.json, progress.json and, once saved, card.json."""
+def read_status(run_dir: Path, paths: Paths | None = None) -> JobStatus:
+    """A run's status from its directory: run.json, progress.json and, once saved, card.json. ``paths`` says
+    where the training lock is (None: as the environment says, for the runs folder of ``run_dir``)."""
     # The lock is probed before run.json is read: the worker records its outcome, then frees the lock, so a
     # free lock and a record that still says running, read in this order, mean the worker died unheard.
     # (Read the other way round, a run ending between the two reads would pass for a dead one.)
-    worker_alive = versions.training_elsewhere(Paths(runs_dir=run_dir.parent))
+    worker_alive = locks.training_elsewhere(paths or dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent))
     record = files.read_json_or_empty(run_dir / versions.RUN_FILE)
     state = record.get("state", "failed")
     stage = record.get("stage", "preparing") if state == "running" else state
@@ -234,7 +237,7 @@ def stop_requested(run_dir: Path) -> bool:
 
 def _running_run(paths: Paths) -> Path | None:
     """The run whose worker holds the training lock now: the newest run that says it is running."""
-    if not versions.training_elsewhere(paths):
+    if not locks.training_elsewhere(paths):
         return None
     for run_dir in sorted(versions.run_dirs(paths), reverse=True):
         if files.read_json_or_empty(run_dir / versions.RUN_FILE).get("state") == "running":

@@ -1,10 +1,12 @@
-"""The training worker: ``python -m mnist_app.jobs.worker RUN_DIR --lock-fd N``, started by trainer.Trainer.
+"""The training worker: ``python -m mnist_app.jobs.worker RUN_DIR --lock-fd N`` (or ``--lock-in-database``),
+started by trainer.Trainer.
 
 It runs one job, the one its run directory describes (run.json: config, activate, command), and writes
 everything about it back there: the stage in run.json, what the preparation of the data is doing in
 preparation.json, the latest progress in progress.json (each at most a few times a second, and at every
 new step or epoch), and the outcome. It looks for a stop request (the file ``stop``)
-several times a second. It holds the training lock it inherited until it exits.
+several times a second. It holds the training lock it took over (locks.py) until it exits; a lock in the
+database is checked every few seconds, and a run that lost it (the database restarted) stops and says why.
 
 It runs at a lower CPU priority than the server, with TensorFlow's thread pools sized for the cores it
 may use, so that visitors' answers come first: the run gets what they leave.
@@ -21,16 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from mnist_app import files
+from mnist_app import database, files
 from mnist_app.config import Paths, TrainConfig
 from mnist_app.jobs import trainer
-from mnist_app.models import versions
+from mnist_app.models import locks, versions
 from mnist_app.training.data import pen_digits_file
 from mnist_app.training.progress import PREPARATION_FILE, PROGRESS_FILE, Preparation, Progress, TrainingHooks, TrainingStopped
 
 NICENESS = 15  # added to the server's: under contention the kernel gives the server ~30 times its CPU share
 PROGRESS_EVERY_S = 0.5  # progress.json is replaced at most this often (and after every epoch)
 STOP_POLL_S = 0.2  # how often the stop file is looked for
+LOCK_CHECK_S = 5.0  # how often a training lock in the database is checked
 
 
 def main(argv: list[str] | None = None, train: Train | None = None) -> int:
@@ -38,31 +41,54 @@ def main(argv: list[str] | None = None, train: Train | None = None) -> int:
     mnist_app.training.train.train, whose TensorFlow thread pools are sized here first)."""
     parser = argparse.ArgumentParser(prog="python -m mnist_app.jobs.worker", description="Run one training job (started by the app or the CLI).")
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--lock-fd", type=int, help="the inherited training lock, held until this process exits")
+    lock_argument = parser.add_mutually_exclusive_group()
+    lock_argument.add_argument("--lock-fd", type=int, help="the inherited training lock, held until this process exits")
+    lock_argument.add_argument("--lock-in-database", action="store_true", help="take over the training lock in DATABASE_URL's database")
     args = parser.parse_args(argv)
     os.nice(NICENESS)
+    run_dir = args.run_dir.resolve()
+    paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
+    lock = _take_over(paths, run_dir) if args.lock_in_database else None
+    if args.lock_in_database and lock is None:
+        return 1
     if train is None:
         _size_thread_pools()
-    run_dir = args.run_dir.resolve()
     record = files.read_json_or_empty(run_dir / versions.RUN_FILE)  # its pid is there already: the starter wrote it
-    paths = dataclasses.replace(Paths.from_env(), runs_dir=run_dir.parent)
     run_job(paths, run_dir, TrainConfig.from_record(record["config"]), record.get("activate", "never"), record.get("command"),
-            exit_on_early_stop=True, train=train)
+            exit_on_early_stop=True, train=train, lock=lock)
+    # The outcome is recorded: free the lock now, not after TensorFlow's slow exit.
     if args.lock_fd is not None:
-        os.close(args.lock_fd)  # the outcome is recorded: free the lock now, not after TensorFlow's slow exit
+        os.close(args.lock_fd)
+    if lock is not None:
+        lock.release()
     return 0
 
 
+def _take_over(paths: Paths, run_dir: Path) -> locks.DatabaseLock | None:
+    """Queue for the training lock in the database, which the starter lets go once it sees this process
+    waiting (locks.py); None, with the run recorded as failed, when it is not had in time."""
+    lock = locks.DatabaseLock(paths.database_url or "")
+    try:
+        if lock.acquire(wait_s=locks.HANDOVER_S):
+            return lock
+        reason = f"another run took the training lock first (waited {locks.HANDOVER_S:.0f} s)"
+    except database.DatabaseError as error:
+        reason = str(error)
+    _record(run_dir, "failed", error=f"the training process could not take over the training lock: {reason}")
+    return None
+
+
 def run_job(paths: Paths, run_dir: Path, config: TrainConfig, activate: str, command: str | None,
-            exit_on_early_stop: bool = False, train: Train | None = None) -> str:
+            exit_on_early_stop: bool = False, train: Train | None = None, lock: locks.DatabaseLock | None = None) -> str:
     """Train as ``config`` says into ``run_dir``, recording every step there; returns the final state.
 
     Whatever goes wrong ends the run as "failed" with the reason in run.json; the active model is changed
     only after a new model has been saved whole, and only as ``activate`` says. ``exit_on_early_stop``
     (the worker process only) ends the process at once when a stop comes before training has begun.
-    ``train`` is the training function, called as mnist_app.training.train.train (None: that one).
+    ``train`` is the training function, called as mnist_app.training.train.train (None: that one). ``lock``:
+    the training lock in the database that this process holds, watched while the run lasts.
     """
-    job = _Job(run_dir, exit_on_early_stop)
+    job = _Job(run_dir, exit_on_early_stop, lock)
     job.preparation(Preparation("Starting TensorFlow"))
     train = train or _tensorflow_train()
     job.watch_for_stop()
@@ -96,8 +122,8 @@ def _tensorflow_train() -> Train:
 class _Job:
     """One run as the worker sees it: its stage, its stop switch, and the writers of what it reports."""
 
-    def __init__(self, run_dir: Path, exit_on_early_stop: bool):
-        self.run_dir, self.exit_on_early_stop = run_dir, exit_on_early_stop
+    def __init__(self, run_dir: Path, exit_on_early_stop: bool, lock: locks.DatabaseLock | None = None):
+        self.run_dir, self.exit_on_early_stop, self.lock = run_dir, exit_on_early_stop, lock
         self.stage = "preparing"
         self.state_lock = threading.Lock()  # the stage and run.json change together, never under an early stop
         self.stop = threading.Event()
@@ -116,10 +142,20 @@ class _Job:
         threading.Thread(target=self._watch_for_stop, daemon=True).start()
 
     def _watch_for_stop(self) -> None:
-        """Set ``stop`` once the stop file appears. While the data is still being prepared (minutes, the first
-        time) there is nothing to save, and training would only notice at its first batch: the worker process
-        ends at once instead. The caches written meanwhile are renamed into place whole, so an exit loses nothing."""
+        """Set ``stop`` once the stop file appears, or the training lock in the database is lost (the run could
+        no longer keep others from starting: it stops and says why). While the data is still being prepared
+        (minutes, the first time) there is nothing to save, and training would only notice at its first batch:
+        the worker process ends at once instead. The caches written meanwhile are renamed into place whole, so
+        an exit loses nothing."""
+        lock_checked = time.monotonic()
         while not self.stop.is_set():
+            if self.lock is not None and time.monotonic() - lock_checked >= LOCK_CHECK_S:
+                lock_checked = time.monotonic()
+                if not self.lock.alive():
+                    with self.state_lock:
+                        versions.write_run_state(self.run_dir, "running", error="the connection to the database that held the training lock "
+                                                 "was lost (the database restarted or went away), so the run stopped")
+                    trainer.request_stop(self.run_dir)
             if trainer.stop_requested(self.run_dir):
                 self.stop.set()
                 with self.state_lock:

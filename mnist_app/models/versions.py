@@ -6,7 +6,8 @@
     models/runs/<id>/progress.json    the latest batch and the per-epoch history, while it trains
     models/runs/<id>/stop             present once someone asked the run to stop
     models/runs/<id>/worker.log       what the training process printed
-    models/runs/active.json           {"id": ...}: the active version, replaced atomically
+    models/runs/active.json           {"id": ...}: the active version, replaced atomically (with DATABASE_URL, a
+                                      row of the shared database names it instead: mnist_app.database)
 
 A run becomes a usable version once its card.json is there: store.write_model_dir puts the model, the card
 and the evaluation into place with one rename. A run whose run.json still says "running" while no process
@@ -17,7 +18,6 @@ Versions are addressed by id only; an id is checked against the listing, never j
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mnist_app import database
 from mnist_app.config import Paths
 from mnist_app.files import read_json_or_empty, write_json_atomically
 from mnist_app.models import store
+from mnist_app.models.locks import training_elsewhere
 
 ACTIVE_FILE = "active.json"
 RUN_FILE = "run.json"
-LOCK_FILE = ".training.lock"
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ class Active:
 def list_versions(paths: Paths) -> list[Version]:
     """Shipped models first (by name), then runs, newest first; unusable runs are listed with their state."""
     shipped = [_shipped(path) for path in sorted(paths.models_dir.iterdir()) if _is_model_dir(path) and path != paths.runs_dir]
-    runs = [_run(path) for path in sorted(run_dirs(paths), reverse=True)]
+    runs = [_run(paths, path) for path in sorted(run_dirs(paths), reverse=True)]
     return [*shipped, *runs]
 
 
@@ -77,32 +78,64 @@ def find_version(paths: Paths, version_id: str) -> Version:
     if _is_model_dir(paths.models_dir / version_id):
         return _shipped(paths.models_dir / version_id)
     if (paths.runs_dir / version_id).is_dir():
-        return _run(paths.runs_dir / version_id)
+        return _run(paths, paths.runs_dir / version_id)
     raise ValueError(f"there is no model version {version_id!r} (python -m mnist_app models lists them)")
 
 
 def activate(paths: Paths, version_id: str) -> Version:
-    """Make a usable version the active one, by replacing the active file in one atomic rename."""
+    """Make a usable version the active one: one row in the shared database when there is one, else the active
+    file, replaced in one atomic rename. DatabaseError when the database cannot be reached."""
     version = find_version(paths, version_id)
     if not version.usable:
         raise ValueError(f"model version {version_id!r} cannot be used: it is {version.state}{_colon(version.detail)}")
-    write_json_atomically(paths.runs_dir / ACTIVE_FILE, {"id": version.id, "activated": _now()})
+    if paths.database_url:
+        database.write_active(paths.database_url, version.id, _now())
+    else:
+        write_json_atomically(paths.runs_dir / ACTIVE_FILE, {"id": version.id, "activated": _now()})
     return version
 
 
 def active_version(paths: Paths) -> Active:
-    """The active version; the shipped model, with the reason, when the active file names nothing usable."""
-    active_file = paths.runs_dir / ACTIVE_FILE
-    if not active_file.exists():
-        return Active(_shipped(paths.default_model_dir))
+    """The active version; the shipped model, with the reason, when the choice names nothing usable."""
     try:
-        version = find_version(paths, json.loads(active_file.read_text())["id"])
+        chosen = _chosen_id(paths)
+        if chosen is None:
+            return Active(_shipped(paths.default_model_dir))
+        version = find_version(paths, chosen)
         if not version.usable:
             raise ValueError(f"model version {version.id!r} is {version.state}{_colon(version.detail)}")
         return Active(version)
+    except database.DatabaseError as error:
+        return _while_the_database_is_away(paths, error)
     except (OSError, ValueError, KeyError, TypeError) as error:
         problem = f"The active model could not be used ({error}); the shipped model {paths.shipped_model} is serving instead."
         return Active(_shipped(paths.default_model_dir), problem=problem)
+
+
+def _chosen_id(paths: Paths) -> str | None:
+    """The id of the version chosen as active: in the shared database when there is one (until a version is
+    activated there, the active file of the runs folder still counts), else in the active file; None if none."""
+    chosen = database.read_active(paths.database_url) if paths.database_url else None
+    active_file = paths.runs_dir / ACTIVE_FILE
+    if chosen is None and active_file.exists():
+        chosen = json.loads(active_file.read_text())["id"]
+    if paths.database_url:
+        _last_read[paths.database_url] = chosen
+    return chosen
+
+
+_last_read: dict[str, str | None] = {}  # per database: the choice it last gave this process
+
+
+def _while_the_database_is_away(paths: Paths, error: database.DatabaseError) -> Active:
+    """While the shared database cannot be reached, the version it last named here keeps serving."""
+    last = _last_read.get(paths.database_url)
+    try:
+        version = find_version(paths, last) if last else _shipped(paths.default_model_dir)
+    except ValueError:
+        version = _shipped(paths.default_model_dir)
+    return Active(version, problem=f"The shared database cannot be reached ({error}): {version.id} keeps serving, and a version "
+                                   "activated meanwhile is not seen until it is back.")
 
 
 def load_active(paths: Paths, load: Callable[[Path], T]) -> tuple[Version, T, str | None]:
@@ -146,54 +179,6 @@ def write_run_state(run_dir: Path, state: str, **fields: Any) -> None:
     write_json_atomically(run_dir / RUN_FILE, record)
 
 
-class TrainingLock:
-    """A lock file held while a run trains, by whichever process runs it (the app or the CLI).
-
-    The operating system releases it when that process ends, however it ends, so a killed server never
-    leaves a run looking alive.
-    """
-
-    def __init__(self, paths: Paths):
-        self.path = paths.runs_dir / LOCK_FILE
-        self._file = None
-
-    def acquire(self) -> bool:
-        """Take the lock if it is free; False when another run holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_file = open(self.path, "a")  # noqa: SIM115  (held open for as long as the run lasts)
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock_file.close()
-            return False
-        self._file = lock_file
-        return True
-
-    def fileno(self) -> int:
-        """The held lock file's descriptor: a process started with it (pass_fds) holds the lock too, until
-        both have closed it. That is how a training worker takes over the lock of the server that started it."""
-        if self._file is None:
-            raise ValueError("the training lock is not held")
-        return self._file.fileno()
-
-    def release(self) -> None:
-        """Close this process's copy of the lock file; the lock is free once no process has it open."""
-        if self._file is not None:
-            self._file.close()  # closing releases the lock
-            self._file = None
-
-
-def training_elsewhere(paths: Paths) -> bool:
-    """Whether some run holds the training lock right now (asking writes nothing: no lock file, no run)."""
-    if not (paths.runs_dir / LOCK_FILE).exists():
-        return False
-    probe = TrainingLock(paths)
-    if probe.acquire():
-        probe.release()
-        return False
-    return True
-
-
 def _shipped(path: Path) -> Version:
     try:
         return Version(path.name, path, shipped=True, state="ready", card=store.read_card(path))
@@ -201,7 +186,7 @@ def _shipped(path: Path) -> Version:
         return Version(path.name, path, shipped=True, state="failed", detail=str(error))
 
 
-def _run(path: Path) -> Version:
+def _run(paths: Paths, path: Path) -> Version:
     if _is_model_dir(path):
         try:
             return Version(path.name, path, shipped=False, state="ready", card=store.read_card(path))
@@ -209,7 +194,7 @@ def _run(path: Path) -> Version:
             return Version(path.name, path, shipped=False, state="failed", detail=f"unreadable card: {error}")
     record = read_json_or_empty(path / RUN_FILE)
     state = record.get("state", "interrupted")
-    if state == "running" and not training_elsewhere(Paths(runs_dir=path.parent)):
+    if state == "running" and not training_elsewhere(paths):
         state = "interrupted"  # nobody holds the lock: the process that ran it is gone
     return Version(path.name, path, shipped=False, state=state, detail=str(record.get("error", "")),
                    started=str(record.get("started", "")))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_app import database
 from mnist_app.corrections import Correction, CorrectionStore
 from mnist_app.handwriting.conventions import writer_style
 from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper
@@ -43,16 +44,16 @@ def read_corrections(path: str | Path) -> tuple[list[Correction], list[Correctio
     return [c for c in accepted if not c.held_out], [c for c in accepted if c.held_out]
 
 
-def has_accepted(path: Path) -> bool:
-    """Whether a corrections database exists at ``path`` with at least one accepted correction. A file
-    that cannot be read counts as none: the retrain button then trains without it (the corrections page
-    says what is wrong with it)."""
+def has_accepted(location: str | Path) -> bool:
+    """Whether a corrections database exists at ``location`` (a file, or a PostgreSQL URL) with at least one
+    accepted correction. A database that cannot be used counts as none: the retrain button then trains without
+    it (the corrections page says what is wrong with it)."""
     from mnist_app.corrections import CorrectionsError
 
-    if not path.is_file():
+    if not database.is_url(location) and not Path(location).is_file():
         return False  # asked on every run of the Training page: never create the file by looking
     try:
-        return CorrectionStore(path).counts()["accepted"] > 0
+        return CorrectionStore(location).counts()["accepted"] > 0
     except CorrectionsError:
         return False
 

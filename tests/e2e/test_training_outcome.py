@@ -14,7 +14,7 @@ import time
 from browser import running_app, wait_until_idle
 
 from mnist_app.config import Paths
-from mnist_app.models import versions
+from mnist_app.models import locks, versions
 from tests.test_training_page import fake_run, finish_run
 
 RUN = "20261201-101500"
@@ -34,7 +34,7 @@ def wait_for_active(paths: Paths, version_id: str, timeout_s: float = 60) -> Non
 
 def test_a_worse_run_needs_a_confirmation_and_is_no_banner_for_others(browser, mnist, runs_dir, screenshots):
     paths = Paths.from_env()
-    lock = versions.TrainingLock(paths)  # the fake run's worker
+    lock = locks.training_lock(paths)  # the fake run's worker
     assert lock.acquire()
     run_dir = fake_run(stage="training")
     env = {"RUNS_DIR": str(runs_dir), "PENDIGITS_PATH": "none", "UJIPEN_PATH": ""}

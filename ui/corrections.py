@@ -32,7 +32,7 @@ DIGITS = list(range(10))
 
 
 def correction_store() -> CorrectionStore:
-    return CorrectionStore(Paths.from_env().corrections_file)
+    return CorrectionStore(Paths.from_env().corrections_location)
 
 
 def session_id() -> str:

@@ -1,5 +1,7 @@
 """Training jobs: one at a time across processes, in a worker process, stoppable from anywhere, saved as a
-version, and harmless when they fail or are killed.
+version, and harmless when they fail or are killed. Every test runs twice: with the training lock and the
+active choice in the runs folder, and in a real PostgreSQL database (DATABASE_URL), as servers on several
+machines keep them.
 
 Most tests start the real worker with a fake training (tests/fake_worker.py: no TensorFlow, a hundredth of a
 second per batch); the ones marked slow start the real one, which trains on real MNIST, for what only it shows.
@@ -27,8 +29,10 @@ QUICK = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0.2, augment=False, s
 LONG = dataclasses.replace(QUICK, epochs=30, train_limit=6000)
 
 
-@pytest.fixture
-def paths(runs_dir):
+@pytest.fixture(params=["files", "database"])
+def paths(request, runs_dir, monkeypatch):
+    if request.param == "database":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("database_url"))  # the workers inherit it
     return Paths.from_env()
 
 
@@ -104,7 +108,7 @@ def test_another_process_training_makes_the_trainer_busy(trainer, paths):
             trainer.start(QUICK)
     finally:
         other.release()
-    assert trainer.status() is None and not paths.runs_dir.joinpath(locks.LOCK_FILE).read_text()
+    assert trainer.status() is None and versions.run_dirs(paths) == []
 
 
 def test_stop_after_an_epoch_saves_the_best_epoch(trainer, paths):
@@ -205,3 +209,29 @@ def test_activate_if_better_compares_test_accuracy_with_the_active_model(trainer
     assert worse.activated and versions.active_version(paths).version.id == worse.run_id
     better = run(shipped - 0.01, "if_better")  # below the shipped model, above the active one
     assert better.activated and versions.active_version(paths).version.id == better.run_id
+
+
+def test_a_killed_worker_frees_the_lock_for_every_server(trainer, paths):
+    # The fake worker, killed while it trains: the lock goes with its process (its file, or its database session).
+    status = trainer.start(LONG)
+    wait_for(lambda: trainer.status().stage == "training")
+    os.kill(json.loads((paths.runs_dir / status.run_id / versions.RUN_FILE).read_text())["pid"], signal.SIGKILL)
+    other = Trainer(paths, worker_module=FAKE_WORKER)  # another server
+    wait_for(lambda: not other.status().running, timeout=30)
+    assert other.status().stage == "failed" and "ended without a word" in other.status().error
+    assert other.start(QUICK).run_id != status.run_id and other.wait(timeout=60).stage == "finished"
+
+
+def test_servers_that_share_only_the_database_train_one_at_a_time(runs_dir, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    paths = Paths.from_env()
+    trainer = Trainer(paths, worker_module=FAKE_WORKER)
+    # A second machine: another runs folder (as if its mount lagged, or were another disk), the same database.
+    elsewhere = Trainer(dataclasses.replace(paths, runs_dir=tmp_path / "elsewhere"), worker_module=FAKE_WORKER)
+    started = trainer.start(LONG)
+    with pytest.raises(TrainerBusy, match="another process is training"):
+        elsewhere.start(QUICK)
+    assert not (paths.runs_dir / locks.LOCK_FILE).exists()  # the lock is the database's, not a file's
+    trainer.stop()
+    assert trainer.wait(timeout=60).run_id == started.run_id
+    assert elsewhere.start(QUICK).stage == "preparing" and elsewhere.wait(timeout=60).stage == "finished"

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_app.database import DatabaseError
+from ui.outage import database_away_ui
 from ui.screen import NARROW_BELOW
 
 # (file, title, icon); the first page is the home page.
@@ -67,6 +69,8 @@ def run_app() -> None:
     _run.inside = True
     try:
         navigation.run()
+    except DatabaseError as error:  # whatever part of a page needs the shared database, the page says so and stops there
+        database_away_ui(error)
     finally:
         _run.inside = False
 

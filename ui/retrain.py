@@ -19,10 +19,12 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_app.config import Paths
+from mnist_app.database import DatabaseError
 from mnist_app.jobs.trainer import RETRAIN_EPOCHS, JobStatus, TrainerBusy, default_config
 from mnist_app.training.progress import Preparation
 from ui.curves import curves_chart_ui
 from ui.model_card import pen_source
+from ui.outage import database_away_ui
 from ui.outcome import duration, outcome_ui, watch
 from ui.resources import trainer
 
@@ -88,7 +90,11 @@ def _live_job_ui(running: bool, can_stop: bool) -> None:
     # Defined on every run, so the polling interval follows the job: every second while it runs, not at all after.
     @st.fragment(run_every=POLL_SECONDS if running else None)
     def live() -> None:
-        status = trainer().status()
+        try:
+            status = trainer().status()
+        except DatabaseError as error:  # the lock is in the shared database: keep asking until it is back
+            database_away_ui(error)
+            return
         if not status.running:
             st.rerun(scope="app")  # the job ended: redraw the page (outcome, version list, sidebar)
         _progress_ui(status, can_stop)

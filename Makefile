@@ -27,14 +27,14 @@ export UJIPEN_PATH := $(SHARED_UJIPEN)
 endif
 endif
 
-.PHONY: run test quick lint setup setup-test browser
+.PHONY: run test quick lint setup setup-test packages
 
 # The start-up check loads the active model and MNIST as the app will; a failure stops here with its reason.
 run: setup
 	$(PYTHON) -m mnist_app check
 	$(PYTHON) -m streamlit run app.py
 
-test: lint browser
+test: lint packages
 	$(PYTHON) -m pytest
 
 # A few minutes on 2 cores: everything but the browser tests and the runs of a real training worker.
@@ -46,12 +46,14 @@ lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here), and nginx for
-# the test of two servers behind a proxy. Without root and without them, those tests skip and say why.
-browser:
-	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
-	  else echo "chromium or nginx is missing: the browser tests will skip (sudo apt-get install chromium nginx-light)"; fi; }
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here), nginx for the
+# tests of two servers behind a proxy, and PostgreSQL's server for the tests of the shared database (each test
+# run starts a throwaway cluster of its own: tests/postgres.py). Without root and without them, those tests
+# skip and say why.
+packages:
+	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; } && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light postgresql >/dev/null; \
+	  else echo "chromium, nginx or postgresql is missing: their tests will skip (sudo apt-get install chromium nginx-light postgresql)"; fi; }
 
 setup: $(VENV)/.app-installed
 

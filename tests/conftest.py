@@ -52,7 +52,7 @@ def runs_dir(tmp_path_factory, monkeypatch) -> Path:
     """
     path = tmp_path_factory.mktemp("runs")
     monkeypatch.setenv("RUNS_DIR", str(path))
-    for name in ("RETRAINING", "RETRAIN_PASSWORD", "CORRECTIONS_PATH", "UJIPEN_PATH"):
+    for name in ("RETRAINING", "RETRAIN_PASSWORD", "CORRECTIONS_PATH", "UJIPEN_PATH", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     # No pen-drawn digits (unset, a retrain would download them) and an empty Keras cache of its own.
     monkeypatch.setenv("PENDIGITS_PATH", "none")

@@ -77,6 +77,15 @@ def test_the_corrections_file_is_the_one_named_else_one_in_the_runs_folder(tmp_p
     assert Paths(runs_dir=tmp_path, corrections_path=tmp_path / "elsewhere.db").corrections_file == tmp_path / "elsewhere.db"
 
 
+@pytest.mark.parametrize("value, url", [("postgresql://app@db/mnist", "postgresql://app@db/mnist"), ("  ", None), ("", None)])
+def test_database_url_moves_the_corrections_into_the_database(bare_environment, tmp_path, value, url):
+    bare_environment.setenv("DATABASE_URL", value)
+    bare_environment.setenv("RUNS_DIR", str(tmp_path))
+    paths = Paths.from_env()
+    assert paths.database_url == url
+    assert paths.corrections_location == (url or tmp_path / "corrections.sqlite")
+
+
 def test_pen_download_path_is_in_keras_home(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KERAS_HOME", "~/cache/../keras")
@@ -160,8 +169,8 @@ INVALID = [
     ({"non_digit_weight": -0.5}, "non_digit_weight must not be negative, got -0.5"),
     ({"non_digit_weight": float("nan")}, "non_digit_weight must not be negative, got nan"),
     ({"correction_renders": 0}, "correction_renders must be at least 1, got 0"),
-    ({"corrections_path": ""}, r"corrections_path must name a file \(or be None for no corrections\)"),
-    ({"corrections_path": "   "}, r"corrections_path must name a file \(or be None for no corrections\)"),
+    ({"corrections_path": ""}, r"corrections_path must name a file or a database \(or be None for no corrections\)"),
+    ({"corrections_path": "   "}, r"corrections_path must name a file or a database \(or be None for no corrections\)"),
     ({"train_limit": 19}, "train_limit must be at least 20 images, got 19"),
     ({"train_limit": 0}, "train_limit must be at least 20 images, got 0"),
 ]

@@ -1,6 +1,7 @@
 """Load and soak: many browser sessions drawing digits on one `streamlit run` server, on loopback only.
 
     python benchmarks/load_test.py [--sessions 1 10] [--seconds 120] [--max-digits 5000] [--with-retrain]
+        [--through-nginx] [--servers 1] [--server-cpus 1] [--find-capacity]
 
 Starts the app on a free port of 127.0.0.1 and one headless Chromium. First one session draws the digit
 pool once: one-stroke digits of pendigits-orig.tes (writers the model never saw) that it reads right with
@@ -14,6 +15,14 @@ the server's memory (resident set) at the start and end of the phase.
 
 --with-retrain then repeats the phases while a retrain runs: an extra session presses "Start training" (the
 default retrain, in its worker process) on the Training page; it is stopped after the last phase.
+
+Capacity: --through-nginx puts nginx (deploy/nginx.conf) in front of --servers processes sharing one runs
+folder and sends the sessions through it; --server-cpus pins the servers to those cores and this script, its
+Chromium and nginx to the others (benchmarks/servers.py), and each phase's line then also says how busy
+both were. --find-capacity steps the session count up (--sessions, or 1 2 4 6 8 12 16 24 32 48 64) until a
+phase fails: a p95 over 500 ms, a wrong or missing answer, or an exception; it then bisects between the
+last count that passed and the first that failed, and prints the largest count that passed. Each session
+draws without a pause, so a session is a visitor drawing digit after digit.
 """
 
 from __future__ import annotations
@@ -23,19 +32,20 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e")]
+sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e"), str(PROJECT / "benchmarks")]
 
 import numpy as np  # noqa: E402
-from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, running_app, screen_paths  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, screen_paths  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
+from servers import CpuUse, Served, cpu_use, served, server_rss_mb  # noqa: E402
+from test_deploy import NGINX  # noqa: E402
 
 from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
 
@@ -51,6 +61,9 @@ ANSWER_SHOWN = """() => {
 }"""
 ANSWER_TIMEOUT_MS = 30_000  # a drawing with no answer by then counts as wrong ("None"), with a screenshot
 SCREENSHOTS = PROJECT / "test-artifacts" / "load-test"
+CAPACITY_STEPS = [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64]  # --find-capacity's session counts unless --sessions names others
+CAPACITY_P95_MS = 500  # the most a phase's p95 from mouse-up to answer may be for its session count to pass
+SERVERS_NOT_LIMIT = 0.5  # servers this little loaded in the first phase that failed were not what made it fail
 
 
 async def wait_until_idle(page) -> None:
@@ -67,6 +80,14 @@ class Phase:
         self.wrong: list[str] = []
         self.exceptions = 0
         self.digits = 0
+        self.cpu: CpuUse | None = None  # how busy the servers and the cores were, when pinned
+
+    def p95_ms(self) -> float:
+        return float(np.percentile(self.latencies_ms, 95)) if self.latencies_ms else float("inf")
+
+    def passed(self) -> bool:
+        """Whether this phase meets the capacity's bar: p95 within CAPACITY_P95_MS, nothing wrong, no exception."""
+        return self.p95_ms() <= CAPACITY_P95_MS and not self.wrong and not self.exceptions
 
 
 async def open_session(browser, url: str):
@@ -118,15 +139,6 @@ async def session_loop(page, pool, phase: Phase, deadline: float, budget: list[i
         phase.exceptions += await page.locator("[data-testid=stException]").count()
 
 
-def server_rss_mb(port: str) -> float:
-    """Resident memory of the streamlit server listening on ``port``, in MB."""
-    pid = subprocess.run(["pgrep", "-f", f"streamlit run app.py --server.port {port} "], capture_output=True, text=True).stdout.split()[0]
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
 async def calibrate(browser, url: str, candidates, size: int) -> list:
     """The digits one quiet session reads right and surely (see the module's docstring)."""
     context, page = await open_session(browser, url)
@@ -141,29 +153,76 @@ async def calibrate(browser, url: str, candidates, size: int) -> list:
     return pool
 
 
-async def run_phase(browser, url: str, port: str, pool, sessions: int, seconds: float, budget: int, label: str) -> Phase:
-    opened = [await open_session(browser, url) for _ in range(sessions)]
+async def run_phase(browser, serving: Served, pool, sessions: int, args, label: str) -> Phase:
+    opened = [await open_session(browser, serving.url) for _ in range(sessions)]
     phase, rng = Phase(), random.Random(sessions)
-    deadline, remaining = time.monotonic() + seconds, [budget]
-    memory = asyncio.create_task(sample_memory(port, deadline, every_s=30))
+    deadline, remaining = time.monotonic() + args.seconds, [args.max_digits]
+    memory = asyncio.create_task(sample_memory(serving.ports, deadline, every_s=30))
+    cpu_since = cpu_use(serving) if serving.server_cpus else None
     await asyncio.gather(*(session_loop(page, pool, phase, deadline, remaining, random.Random(rng.random())) for _, page in opened))
-    memory_mb = [*await memory, server_rss_mb(port)]
+    phase.cpu = cpu_since() if cpu_since else None
+    memory_mb = [*await memory, [server_rss_mb(port) for port in serving.ports]]
     for context, _ in opened:
         await context.close()
     latencies = phase.latencies_ms
-    print(f"{label}: {phase.digits} predictions in {seconds:.0f} s, {len(phase.wrong)} wrong {phase.wrong[:10]}, "
-          f"{phase.exceptions} exceptions; mouse-up -> prediction median {statistics.median(latencies):.0f} ms, "
-          f"p95 {np.percentile(latencies, 95):.0f} ms; server memory every 30 s: {' '.join(f'{mb:.0f}' for mb in memory_mb)} MB",
-          flush=True)
+    median = statistics.median(latencies) if latencies else float("nan")
+    # One figure per sample, or, with several servers, each server's joined by "+".
+    memory_text = " ".join("+".join(f"{mb:.0f}" for mb in sample) for sample in memory_mb)
+    print(f"{label}: {phase.digits} predictions in {args.seconds:.0f} s, {len(phase.wrong)} wrong {phase.wrong[:10]}, "
+          f"{phase.exceptions} exceptions; mouse-up -> prediction median {median:.0f} ms, "
+          f"p95 {phase.p95_ms():.0f} ms; server memory every 30 s: {memory_text} MB{f'; {phase.cpu.text}' if phase.cpu else ''}", flush=True)
     return phase
 
 
-async def sample_memory(port: str, deadline: float, every_s: float) -> list[float]:
+async def sample_memory(ports: list[str], deadline: float, every_s: float) -> list[list[float]]:
     samples = []
     while time.monotonic() < deadline:
-        samples.append(server_rss_mb(port))
+        samples.append([server_rss_mb(port) for port in ports])
         await asyncio.sleep(min(every_s, max(0.0, deadline - time.monotonic())))
     return samples
+
+
+async def find_capacity(browser, serving: Served, pool, args, label: str) -> None:
+    """Step the session count up until a phase fails, bisect between the last count that passed and the
+    first that failed, and print the largest count that passed (see the module's docstring)."""
+    phases: dict[int, Phase] = {}
+
+    async def passes(sessions: int) -> bool:
+        phases[sessions] = await run_phase(browser, serving, pool, sessions, args, f"{sessions:2d} sessions{label}")
+        return phases[sessions].passed()
+
+    passed, failed = 0, None
+    for sessions in args.sessions:
+        if not await passes(sessions):
+            failed = sessions
+            break
+        passed = sessions
+    while failed is not None and failed - passed > 1:
+        middle = (passed + failed) // 2
+        passed, failed = (middle, failed) if await passes(middle) else (passed, middle)
+    print(f"capacity{label}: {capacity_summary(phases, passed, failed, args.servers, serving.server_cpus)}", flush=True)
+
+
+def capacity_summary(phases: dict[int, Phase], passed: int, failed: int | None, servers: int, server_cpus: set[int] | None) -> str:
+    """One line: the largest session count that passed, where, and the p95 of it and of the first that failed."""
+    where = "per server process" if servers == 1 else f"on {servers} server processes"
+    if server_cpus:
+        where += f" on {len(server_cpus)} core{'s' if len(server_cpus) > 1 else ''}"
+        if len(server_cpus) > 1:
+            where += f", {passed / len(server_cpus):.1f} per core"
+    else:
+        where += " on unpinned cores, shared with this script's Chromium"
+    at_passed = f"p95 {phases[passed].p95_ms():.0f} ms at {passed}" if passed else "no count passed"
+    if failed is None:
+        return f"at least {passed} visitors drawing at once {where} ({at_passed}; none of the counts tried failed)"
+    why = "" if phases[failed].p95_ms() > CAPACITY_P95_MS else f" but {len(phases[failed].wrong)} wrong, {phases[failed].exceptions} exceptions"
+    summary = f"{passed} visitors drawing at once {where} ({at_passed}, {phases[failed].p95_ms():.0f} ms at {failed}{why})"
+    cpu = phases[failed].cpu
+    if cpu:
+        summary += f"; at {failed} the servers' load was {100 * cpu.servers_load:.0f}%, the browser's cores {100 * cpu.driver_busy:.0f}% busy"
+        if cpu.servers_load < SERVERS_NOT_LIMIT:
+            summary += ": the servers were not the limit, so this is a lower bound of their capacity"
+    return summary
 
 
 async def start_retrain(browser, url: str):
@@ -176,33 +235,62 @@ async def start_retrain(browser, url: str):
     return context, page
 
 
+async def measure(browser, serving: Served, pool, args, label: str = "") -> None:
+    """The phases, or the search for the capacity, once."""
+    if args.find_capacity:
+        await find_capacity(browser, serving, pool, args, label)
+    else:
+        for sessions in args.sessions:
+            await run_phase(browser, serving, pool, sessions, args, f"{sessions:2d} sessions{label}")
+
+
 async def main_async(args) -> None:
     tes = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes")
     candidates = [d for d in random.Random(0).sample(tes, len(tes)) if len(d.strokes) == 1]
-    with running_app() as url:
-        port = url.rsplit(":", 1)[1]
+    with served(args.servers, args.through_nginx, args.server_cpus) as serving:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            pool = await calibrate(browser, url, candidates, size=40)
+            pool = await calibrate(browser, serving.url, candidates, size=40)
             print(f"pool: {len(pool)} one-stroke digits of pendigits-orig.tes read right by a quiet session", flush=True)
-            for sessions in args.sessions:
-                await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions")
+            await measure(browser, serving, pool, args)
             if args.with_retrain:
-                training_context, training_page = await start_retrain(browser, url)
-                for sessions in args.sessions:
-                    await run_phase(browser, url, port, pool, sessions, args.seconds, args.max_digits, f"{sessions:2d} sessions, retrain running")
+                training_context, training_page = await start_retrain(browser, serving.url)
+                await measure(browser, serving, pool, args, ", retrain running")
                 await training_page.get_by_role("button", name="Stop").click()
                 await training_context.close()
             await browser.close()
 
 
+def cpu_list(text: str) -> set[int]:
+    """--server-cpus: core numbers separated by commas, as taskset -c takes them ("1" or "1,2")."""
+    try:
+        return {int(core) for core in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of core numbers such as 1 or 1,2: {text!r}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--sessions", type=int, nargs="+", help="session counts, one phase each (default: 1 10, or the capacity's steps)")
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--max-digits", type=int, default=5000, help="at most this many digits drawn per phase")
     parser.add_argument("--with-retrain", action="store_true")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--through-nginx", action="store_true", help="sessions go through nginx (deploy/nginx.conf) in front of the servers")
+    parser.add_argument("--servers", type=int, default=1, help="this many streamlit run processes (more than 1 needs --through-nginx)")
+    parser.add_argument("--server-cpus", type=cpu_list, help="pin the servers to these cores (such as 1 or 1,2) and this script's Chromium to the others")
+    parser.add_argument("--find-capacity", action="store_true", help=f"the most sessions with p95 <= {CAPACITY_P95_MS} ms and nothing wrong")
+    args = parser.parse_args()
+    if args.servers < 1:
+        parser.error("--servers must be at least 1")
+    if args.servers > 1 and not args.through_nginx:
+        parser.error("--servers above 1 needs --through-nginx: without a proxy the browser sessions reach only one server")
+    if args.through_nginx and not Path(NGINX).exists():
+        parser.error(f"--through-nginx: nginx not found at {NGINX} (apt-get install nginx-light)")
+    available = os.sched_getaffinity(0)
+    if args.server_cpus and not args.server_cpus < available:
+        parser.error(f"--server-cpus must name some of this process's cores {sorted(available)} and leave at least one for the browser")
+    args.sessions = args.sessions or (CAPACITY_STEPS if args.find_capacity else [1, 10])
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

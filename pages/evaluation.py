@@ -13,7 +13,7 @@ from mnist_app.training.evaluate import bars_floor, mistakes, per_class_percenta
 from ui.charts import matrix_figure, matrix_table, probabilities_figure
 from ui.inside import inside_link_ui
 from ui.pictures import image_grid_ui, pixels_ui
-from ui.resources import active_model, evaluation_of, mnist_split_ui
+from ui.resources import active_model, evaluated_test_images_ui, evaluation_of
 from ui.screen import NARROW_BELOW, room_width_ui
 from ui.wording import percent
 
@@ -116,8 +116,7 @@ page = filters.number_input(f"Page (of {pages})", min_value=1, max_value=pages, 
 
 if not shown:
     st.success("No mistakes with these labels.", icon=":material/check_circle:")
-else:
-    test_images, _ = mnist_split_ui("test")
+elif (test_images := evaluated_test_images_ui(evaluation)) is not None:
     current = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     # Short captions ("4 → 9 · 97%") fit under the image on one line; the index is in "Look closer at".
     image_grid_ui(test_images[[mistake["index"] for mistake in current]],

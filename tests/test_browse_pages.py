@@ -142,3 +142,22 @@ def test_dataset_page_explains_when_mnist_cannot_be_loaded(monkeypatch, tmp_path
     test = app("dataset")
     assert "MNIST could not be loaded" in test.error[0].value and "missing.npz: no such file" in test.error[0].value
     st.cache_data.clear()  # the later tests must not see the failure
+
+
+def test_a_test_set_other_than_the_evaluated_one_shows_no_mistakes_from_it(mnist, evaluation, tmp_path, monkeypatch):
+    # MNIST_PATH names a slice (as the deploy tests' servers do): the evaluation's indices are another set's.
+    from ui.resources import mnist_split
+
+    small = tmp_path / "mnist-small.npz"
+    np.savez(small, x_train=mnist.x_train[:100], y_train=mnist.y_train[:100], x_test=mnist.x_test[:500], y_test=mnist.y_test[:500])
+    monkeypatch.setenv("MNIST_PATH", str(small))
+    mnist_split.clear()
+    try:
+        test = app("evaluation")  # fails on any exception (it was an IndexError)
+        assert test.main.metric[0].value == f"{evaluation['accuracy']:.2%}"
+        assert any("measured on 10,000 test images, and the MNIST here (MNIST_PATH) has 500" in info.value for info in test.info)
+        assert not test.get("image")
+        inside = app("inside")
+        assert not [button for button in inside.button if button.label == "A random mistake"]
+    finally:
+        mnist_split.clear()

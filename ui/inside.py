@@ -122,7 +122,8 @@ def _test_image_ui(version: versions.Version) -> Subject:
         index = st.number_input("Test image", min_value=0, max_value=len(images) - 1, value=remembered("inside_index", 0),
                                 key="inside_index", width=150)
         st.button("Random", icon=":material/shuffle:", on_click=_pick, args=(random.randrange(len(images)),))
-        wrong = mistakes(evaluation_of(version.path))
+        evaluation = evaluation_of(version.path)
+        wrong = mistakes(evaluation) if len(images) == evaluation["count"] else []  # its indices are another test set's
         if wrong:
             st.button("A random mistake", icon=":material/error:", on_click=_pick, args=(random.choice(wrong)["index"],))
     listed = next((mistake["confidence"] for mistake in wrong if mistake["index"] == index), None)

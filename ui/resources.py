@@ -85,6 +85,17 @@ def mnist_split_ui(split: str) -> tuple[np.ndarray, np.ndarray]:
         st.stop()
 
 
+def evaluated_test_images_ui(evaluation: dict) -> np.ndarray | None:
+    """MNIST's test images, which the mistakes of a model's evaluation index; None, with a note, when the test set
+    here is not the one the model was measured on (MNIST_PATH names another file: a slice, another copy)."""
+    images, _ = mnist_split_ui("test")
+    if len(images) == evaluation["count"]:
+        return images
+    st.info(f"The model was measured on {evaluation['count']:,} test images, and the MNIST here (MNIST_PATH) has {len(images):,}: "
+            "its mistakes cannot be shown from another test set.", icon=":material/info:")
+    return None
+
+
 @st.cache_data(show_spinner=False)
 def average_digits(split: str) -> np.ndarray:
     """The mean image of each digit of MNIST's "train" or "test" set, computed once."""

@@ -211,7 +211,10 @@ def _schema_version(conn: psycopg.Connection, component: str) -> int:
 
 
 def _error(url: str, error: psycopg.Error) -> DatabaseError:
-    reason = " ".join(str(error).split()) or type(error).__name__
+    # libpq says 'connection failed: connection to server at "h", port 5432 failed: Connection refused' and then a
+    # hint on a line of its own: the reason is what follows the last "failed: " of the first line.
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    reason = " ".join(first_line.rsplit("failed: ", 1)[-1].split()) or type(error).__name__
     if isinstance(error, psycopg.OperationalError):
         return DatabaseError(f"the database {described(url)} cannot be reached ({reason})")
     return DatabaseError(f"the database {described(url)} refused a request ({reason})")

@@ -171,7 +171,7 @@ def test_while_the_database_is_away_the_last_choice_keeps_serving_and_says_why(t
         cluster.stop()
         active = versions.active_version(shared)
         assert active.version.id == run_id
-        assert active.problem.startswith("The shared database cannot be reached (the database postgresql://") and "keeps serving" in active.problem
+        assert active.problem.startswith("The database postgresql://") and f"cannot be reached (Connection refused): {run_id} keeps serving" in active.problem
         with pytest.raises(database.DatabaseError, match="cannot be reached"):
             versions.activate(shared, "mnist-dense")
         cluster.start()

@@ -106,7 +106,7 @@ class PostgresDatabase:
                 database.migrate(conn, "corrections", {step: _for_postgres(sql) for step, sql in _MIGRATIONS.items()})
                 yield _PostgresSession(conn)
         except database.DatabaseError as error:
-            raise CorrectionsError(f"the corrections database cannot be used: {error}") from None
+            raise CorrectionsError(str(error)) from None
 
 
 class _SQLiteSession:

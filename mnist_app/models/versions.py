@@ -134,8 +134,9 @@ def _while_the_database_is_away(paths: Paths, error: database.DatabaseError) -> 
         version = find_version(paths, last) if last else _shipped(paths.default_model_dir)
     except ValueError:
         version = _shipped(paths.default_model_dir)
-    return Active(version, problem=f"The shared database cannot be reached ({error}): {version.id} keeps serving, and a version "
-                                   "activated meanwhile is not seen until it is back.")
+    reason = str(error)
+    return Active(version, problem=f"{reason[:1].upper()}{reason[1:]}: {version.id} keeps serving, and a version activated meanwhile is "
+                                   "seen once it is back.")
 
 
 def load_active(paths: Paths, load: Callable[[Path], T]) -> tuple[Version, T, str | None]:

@@ -82,17 +82,17 @@ def store(new_location) -> CorrectionStore:
     return CorrectionStore(new_location())
 
 
+def add_to(target: CorrectionStore, **fields) -> int:
+    """Adds one correction with sensible defaults, any of them replaced; returns its id."""
+    values = dict(session="session-a", label=3, predicted=8, confidence=0.61, model_version="mnist-cnn",
+                  source="canvas", model_input=np.zeros((28, 28), np.uint8))
+    return target.add(**values | fields)
+
+
 @pytest.fixture
 def add(store):
-    """Adds one correction with sensible defaults, any of them replaced; returns its id."""
-
-    def make(target: CorrectionStore | None = None, **fields) -> int:
-        values = dict(session="session-a", label=3, predicted=8, confidence=0.61, model_version="mnist-cnn",
-                      source="canvas", model_input=np.zeros((28, 28), np.uint8))
-        values.update(fields)
-        return (target or store).add(**values)
-
-    return make
+    """``add_to`` the store under test."""
+    return lambda **fields: add_to(store, **fields)
 
 
 def _writer(path: Path, session: str, count: int = 0, go: Path | None = None) -> subprocess.Popen:
@@ -218,28 +218,28 @@ def test_a_uint8_model_input_is_kept_exactly(store, add):
 # --- limits ----------------------------------------------------------------------------------------------
 
 
-def test_the_session_rate_limit_refuses_and_the_window_lets_it_go(new_location, add, monkeypatch):
+def test_the_session_rate_limit_refuses_and_the_window_lets_it_go(new_location, monkeypatch):
     limited = CorrectionStore(new_location("limited"), session_limit=3, session_window_s=3600)
     for _ in range(3):
-        add(limited, session="busy")
+        add_to(limited, session="busy")
     with pytest.raises(CorrectionRefused, match="this browser session has sent 3 corrections in the last 60 minutes"):
-        add(limited, session="busy")
-    add(limited, session="other")  # the limit is per session
+        add_to(limited, session="busy")
+    add_to(limited, session="other")  # the limit is per session
     assert len(limited.list(session="busy")) == 3
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + 3601)  # the first three have left the window
-    add(limited, session="busy")
+    add_to(limited, session="busy")
     assert len(limited.list(session="busy")) == 4
 
 
-def test_the_total_cap_refuses_every_session(new_location, add):
+def test_the_total_cap_refuses_every_session(new_location):
     capped = CorrectionStore(new_location("capped"), total_cap=4)
     for number in range(4):
-        add(capped, session=f"s{number}")
+        add_to(capped, session=f"s{number}")
     with pytest.raises(CorrectionRefused, match=r"the corrections database is full \(4 kept\)"):
-        add(capped, session="fresh")
+        add_to(capped, session="fresh")
     capped.delete([capped.list()[0].id])
-    add(capped, session="fresh")  # an operator's delete makes room
+    add_to(capped, session="fresh")  # an operator's delete makes room
     assert sum(capped.counts().values()) == 4
 
 
@@ -258,7 +258,7 @@ def _check_whole(path: Path | str) -> None:
         assert correction.strokes[0].shape == (20, 2)
 
 
-def test_a_killed_writer_leaves_the_database_readable(new_location, add):
+def test_a_killed_writer_leaves_the_database_readable(new_location):
     path = new_location()
     rng = np.random.default_rng(3)
     before = 0
@@ -271,7 +271,7 @@ def test_a_killed_writer_leaves_the_database_readable(new_location, add):
         _check_whole(path)
         count = len(CorrectionStore(path).list())
         assert count > before  # what it had committed is there
-        add(CorrectionStore(path), session=f"after-{kill}", crop=np.zeros((40, 30), np.uint8), strokes=[np.zeros((20, 2))])
+        add_to(CorrectionStore(path), session=f"after-{kill}", crop=np.zeros((40, 30), np.uint8), strokes=[np.zeros((20, 2))])
         before = count + 1
         assert len(CorrectionStore(path).list()) == before
 
@@ -354,7 +354,7 @@ def test_an_unreadable_file_is_one_line(tmp_path):
 # --- schema versions -------------------------------------------------------------------------------------
 
 
-def test_a_version_1_database_is_migrated(tmp_path, add):
+def test_a_version_1_database_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite"
     inputs = [np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8) for seed in (6, 7)]
     with sqlite3.connect(path) as db:
@@ -375,7 +375,7 @@ def test_a_version_1_database_is_migrated(tmp_path, add):
         assert db.execute("PRAGMA user_version").fetchone() == (2,)
     db.close()
     # The new columns work on the migrated file.
-    new = add(store, crop=np.ones((5, 6), np.uint8), strokes=[np.ones((3, 2))])
+    new = add_to(store, crop=np.ones((5, 6), np.uint8), strokes=[np.ones((3, 2))])
     assert store.accept([old[0].id]) == 1
     assert store.counts() == {"new": 2, "accepted": 1}
     assert store.list(session="session-a")[0].id == new and store.list(session="session-a")[0].crop.shape == (5, 6)
@@ -408,18 +408,18 @@ def test_a_server_that_is_down_is_one_line_naming_it_without_its_password(tmp_pa
         assert "\n" not in str(error.value) and "secret" not in str(error.value), name
 
 
-def test_the_store_works_again_once_its_server_is_back(add):
+def test_the_store_works_again_once_its_server_is_back():
     cluster = Cluster().start()
     try:
         store = CorrectionStore(cluster.new_database())
-        first = add(store)
+        first = add_to(store)
         cluster.stop()
         with pytest.raises(CorrectionsError, match="cannot be reached"):
-            add(store)
+            add_to(store)
         with pytest.raises(CorrectionsError, match="cannot be reached"):
             store.list()
         cluster.start()
-        second = add(store)  # the connections the server dropped are not reused
+        second = add_to(store)  # the connections the server dropped are not reused
         assert [c.id for c in store.list()] == [second, first]
     finally:
         cluster.remove()
@@ -436,7 +436,7 @@ def _postgres_at_version_1(url: str, inputs: list[np.ndarray]) -> None:
                          "VALUES (%s, %s, %s, %s, %s, %s, %s)", (number + 4, 1, 0.25, "mnist-cnn", 1_700_000_000.0 + number, "photo", _png(image)))
 
 
-def test_a_version_1_postgres_database_is_migrated(database_url, add):
+def test_a_version_1_postgres_database_is_migrated(database_url):
     inputs = [np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8) for seed in (6, 7)]
     _postgres_at_version_1(database_url, inputs)
     store = CorrectionStore(database_url)
@@ -445,14 +445,14 @@ def test_a_version_1_postgres_database_is_migrated(database_url, add):
         (4, "mnist-cnn", 1_700_000_000.0, "new", "", None), (5, "mnist-cnn", 1_700_000_001.0, "new", "", None)]
     for correction, image in zip(old, inputs):
         np.testing.assert_array_equal(correction.model_input, image)
-    new = add(store, crop=np.ones((5, 6), np.uint8), strokes=[np.ones((3, 2))])
+    new = add_to(store, crop=np.ones((5, 6), np.uint8), strokes=[np.ones((3, 2))])
     assert new > old[-1].id and store.accept([old[0].id]) == 1 and store.counts() == {"new": 2, "accepted": 1}
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT version FROM schema_versions WHERE component = 'corrections'").fetchone() == (2,)
 
 
-def test_a_postgres_database_newer_than_the_app_is_refused(database_url, add, tmp_path):
-    add(CorrectionStore(database_url))
+def test_a_postgres_database_newer_than_the_app_is_refused(database_url, tmp_path):
+    add_to(CorrectionStore(database_url))
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE schema_versions SET version = 3 WHERE component = 'corrections'")
     for name, call in _every_method(CorrectionStore(database_url), tmp_path).items():

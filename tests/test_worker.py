@@ -164,3 +164,36 @@ def test_a_stop_keeps_the_last_report_and_what_was_finished(paths, run_dir, monk
     else:  # the first epoch is saved, and activated as asked: a stopped run's model is a model
         assert status.card["stopped_by_user"] and status.card["epochs_run"] == 1 and status.activated
         assert versions.find_version(paths, run_dir.name).usable
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabaseGoesAway(FakeTraining):
+    """The fake training, during which the database restarts after the first epoch: every session holding an
+    advisory lock is cut, as a restart cuts them."""
+
+    url: str = ""
+
+    def __call__(self, config, out_dir, *, hooks, **kwargs):
+        from mnist_app import database
+
+        def progress(report: Progress) -> None:
+            hooks.progress(report)
+            if report.epoch_done and report.epoch == 1:
+                with database.connect(self.url) as admin:
+                    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+
+        return super().__call__(config, out_dir, hooks=dataclasses.replace(hooks, progress=progress), **kwargs)
+
+
+def test_a_run_that_loses_its_database_lock_stops_and_says_why(paths, run_dir, database_url, monkeypatch):
+    # The run must not go on as if it still kept others from starting: it stops (its best epoch saved) and says why.
+    from mnist_app.models import locks
+
+    monkeypatch.setattr(worker, "LOCK_CHECK_S", 0.2)
+    lock = locks.DatabaseLock(database_url)
+    assert lock.acquire()
+    training = DatabaseGoesAway(batch_s=0.02, reading_s=0.0, url=database_url)
+    outcome = worker.run_job(paths, run_dir, dataclasses.replace(QUICK, epochs=30), activate="never", command="pytest", train=training, lock=lock)
+    status = read_status(run_dir, paths)
+    assert outcome == "stopped" and status.card["stopped_by_user"] and 1 <= status.card["epochs_run"] < 30
+    assert "the connection to the database that held the training lock was lost" in status.error

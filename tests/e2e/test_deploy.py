@@ -75,6 +75,19 @@ def new_page(browser):
     return page
 
 
+def started_on_first_live_on_second(browser, servers: dict):
+    """Start a retrain on the first server's Training page and find it live on the second's, which offers no
+    start meanwhile; returns both pages and the run's id."""
+    first, second = new_page(browser), new_page(browser)
+    first.goto(f"{servers['first']}/training")
+    first.get_by_role("button", name="Start training").click()
+    first.get_by_text("Training run").first.wait_for()
+    second.goto(f"{servers['second']}/training")
+    second.get_by_text("Training run").first.wait_for()  # the live run, started by the other server
+    assert second.get_by_role("button", name="Start training").count() == 0
+    return first, second, second.get_by_text("Training run").first.inner_text().split()[2]
+
+
 def sidebar_model(page) -> str:
     page.get_by_text("Active model").wait_for()
     return page.locator('[data-testid="stSidebar"] strong').first.inner_text()
@@ -120,14 +133,7 @@ def test_a_version_made_active_through_one_server_is_served_by_both(browser, two
 
 def test_a_retrain_started_through_one_is_live_and_stoppable_through_the_other(browser, two_servers_behind_nginx):
     servers = two_servers_behind_nginx
-    first, second = new_page(browser), new_page(browser)
-    first.goto(f"{servers['first']}/training")
-    first.get_by_role("button", name="Start training").click()
-    first.get_by_text("Training run").first.wait_for()
-    second.goto(f"{servers['second']}/training")
-    second.get_by_text("Training run").first.wait_for()  # the live run, started by the other server
-    assert second.get_by_role("button", name="Start training").count() == 0
-    run_id = second.get_by_text("Training run").first.inner_text().split()[2]
+    first, second, run_id = started_on_first_live_on_second(browser, servers)
     # A second start, from the command line on the same models folder, is refused while it runs.
     cli = subprocess.run([sys.executable, "-m", "mnist_app", "train", "--epochs", "1", "--limit", "100"], cwd=PROJECT,
                          env={**os.environ, **servers["env"]}, capture_output=True, text=True, timeout=120)

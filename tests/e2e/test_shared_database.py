@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from browser import PAGE_LINKS, PROJECT, drawn_and_read, metric_value, running_app, wait_until_idle
 from postgres import Cluster
-from test_deploy import new_page, nginx_in_front_of
+from test_deploy import new_page, nginx_in_front_of, started_on_first_live_on_second
 
 from mnist_app.models import versions
 from ui.navigation import PAGES
@@ -83,14 +83,7 @@ def _cli_train(servers: dict, **env: str) -> subprocess.CompletedProcess:
 
 def test_a_retrain_started_on_one_is_refused_on_the_other_and_a_killed_worker_frees_it(browser, two_servers_on_one_database, tmp_path):
     servers = two_servers_on_one_database
-    first, second = new_page(browser), new_page(browser)
-    first.goto(f"{servers['first']}/training")
-    first.get_by_role("button", name="Start training").click()
-    first.get_by_text("Training run").first.wait_for()
-    second.goto(f"{servers['second']}/training")
-    second.get_by_text("Training run").first.wait_for()  # the live run, started by the other server
-    assert second.get_by_role("button", name="Start training").count() == 0
-    run_id = second.get_by_text("Training run").first.inner_text().split()[2]
+    first, second, run_id = started_on_first_live_on_second(browser, servers)
     # A machine that shares only the database (another runs folder) is refused by the database's lock.
     elsewhere = _cli_train(servers, RUNS_DIR=str(tmp_path / "elsewhere"))
     assert elsewhere.returncode == 1 and "another process is training" in elsewhere.stderr, elsewhere.stderr

@@ -383,3 +383,47 @@ def test_uji_option_checks_its_file_and_keeps_only_training_writers(mnist, tmp_p
     assert _uji_file(str(UJIPEN), (1, 2, 3, 4, 5, 6, 7, 8, 9, *range(17, 54))) == (str(UJIPEN), UJI_TRAINING_WRITERS)
     with pytest.raises(ValueError, match="names none of the file's training writers"):
         _uji_file(str(UJIPEN), (12, 13))  # test writers only
+
+
+# --- with the shared database (DATABASE_URL) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["models"], ["activate", "mnist-dense"], ["corrections", "list"], ["corrections", "accept", "1"]])
+def test_a_shared_database_that_cannot_be_reached_is_one_line(monkeypatch, capsys, args):
+    from postgres import free_port
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://mnist:secret@127.0.0.1:{free_port()}/gone")
+    code = main(args)
+    out, err = capsys.readouterr()
+    if args == ["models"]:  # the listing goes on with the shipped model, and warns
+        assert code == 0 and err.startswith("warning: The database postgresql://mnist@127.0.0.1:") and "mnist-cnn keeps serving" in err
+    else:
+        assert code == 1
+        assert err.startswith("error: the database postgresql://mnist@127.0.0.1:") and err.endswith("/gone cannot be reached (Connection refused)\n")
+    assert "secret" not in out + err
+
+
+def test_check_refuses_a_shared_database_that_cannot_be_reached(mnist):
+    from postgres import free_port
+
+    port = free_port()
+    result = run_cli("check", env_overrides={"DATABASE_URL": f"postgresql://mnist@127.0.0.1:{port}/gone"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: the database postgresql://mnist@127.0.0.1:{port}/gone cannot be reached (Connection refused)"]
+
+
+def test_the_cli_works_on_the_shared_database(database_url, monkeypatch, capsys, mnist):
+    import numpy as np
+
+    from mnist_app.corrections import CorrectionStore
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    store = CorrectionStore(database_url)
+    first = store.add(session="s", label=4, predicted=9, confidence=0.8, model_version="mnist-cnn", source="canvas", model_input=np.zeros((28, 28), np.uint8))
+    assert main(["corrections", "accept", str(first)]) == 0 and store.counts() == {"new": 0, "accepted": 1}
+    assert main(["corrections", "list"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"1 shown; 0 new and 1 accepted in {database_url}")
+    assert main(["activate", "mnist-dense"]) == 0 and main(["models"]) == 0
+    assert "* mnist-dense" in capsys.readouterr().out
+    result = run_cli("check", env_overrides={"DATABASE_URL": database_url})
+    assert result.returncode == 0 and result.stdout.strip().endswith(f"shared database {database_url}"), result.stderr

@@ -18,12 +18,12 @@ from mnist_app.cli.corrections import add_corrections_parser
 from mnist_app.cli.models import add_model_parsers
 from mnist_app.cli.predict import add_predict_parser
 from mnist_app.cli.train import add_train_parser
-from mnist_app.corrections import CorrectionsError
+from mnist_app.database import DatabaseError
 from mnist_app.jobs.trainer import TrainerBusy
 from mnist_app.training.data import DataError
 
 # The errors a user can cause: each ends the command with its one-line message and exit status 1.
-USER_ERRORS = (DataError, FileNotFoundError, ValueError, TrainerBusy, CommandFailed, CorrectionsError)
+USER_ERRORS = (DataError, FileNotFoundError, ValueError, TrainerBusy, CommandFailed, DatabaseError)  # DatabaseError: CorrectionsError too
 
 
 def main(argv: list[str] | None = None) -> int:

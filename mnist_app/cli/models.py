@@ -100,12 +100,15 @@ def run_evaluate(args: argparse.Namespace, argv: list[str]) -> int:
 
 def run_check(args: argparse.Namespace, argv: list[str]) -> int:
     """What the app needs at start-up, loaded as the app loads it; one line says ok, or what is wrong."""
+    from mnist_app import database
     from mnist_app.config import RetrainAccess
     from mnist_app.models import versions
     from mnist_app.training.data import load_mnist
 
     RetrainAccess.from_env()  # a misspelt RETRAINING is a ValueError that names it
     paths = Paths.from_env()
+    if paths.database_url:  # a wrong DATABASE_URL is told at start-up, not at the first correction
+        database.read_active(paths.database_url)  # DatabaseError: one line naming it and why
     # MNIST first: it needs no TensorFlow, so a missing file is answered at once and in one line.
     try:
         load_mnist()
@@ -123,7 +126,8 @@ def run_check(args: argparse.Namespace, argv: list[str]) -> int:
     if not version.usable:
         raise CommandFailed(f"the model {version.id} cannot be used ({version.detail}); restore {version.path} from the repository")
     source = paths.mnist_path or "Keras's download cache (~/.keras/datasets)"
-    print(f"ok: model {version.id} ({version.card['test']['accuracy']:.2%}), MNIST from {source}")
+    shared = f", shared database {database.described(paths.database_url)}" if paths.database_url else ""
+    print(f"ok: model {version.id} ({version.card['test']['accuracy']:.2%}), MNIST from {source}{shared}")
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
     return 0

@@ -225,10 +225,10 @@ def test_a_run_with_corrections_measures_the_held_out_ones_beside_the_active_mod
     from mnist_app.training.from_corrections import read_corrections
 
     config = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0.2, augment=False, seed=2, train_limit=1200, non_digits=200,
-                         corrections_path=str(accepted_corrections.path), correction_renders=5)
+                         corrections_path=str(accepted_corrections.location), correction_renders=5)
     result = train(config, tmp_path / "run", data=small_mnist, active=("mnist-cnn", shipped_model_dir))
     card = read_card(result.model_dir)
-    _, held_out = read_corrections(accepted_corrections.path)
+    _, held_out = read_corrections(accepted_corrections.location)
     shipped = load_predictor(shipped_model_dir)
     active_right = sum(int(shipped(c.model_input / 255).argmax()) == c.label for c in held_out)
     figures = card["corrections"]
@@ -237,4 +237,4 @@ def test_a_run_with_corrections_measures_the_held_out_ones_beside_the_active_mod
     new = load_predictor(result.model_dir)
     assert figures["new_right"] == sum(int(new(c.model_input / 255).argmax()) == c.label for c in held_out)
     assert card["train_images"] + card["validation_images"] == 1200 + 200 + 10 * 5  # MNIST, no digit, corrections
-    assert card["config"]["corrections_path"] == str(accepted_corrections.path)
+    assert card["config"]["corrections_path"] == str(accepted_corrections.location)

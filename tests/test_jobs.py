@@ -43,8 +43,10 @@ def trainer(paths):
 
 
 @pytest.fixture
-def real_trainer(paths, mnist):  # the worker reads MNIST from MNIST_PATH, as the fixture does
-    return Trainer(paths)
+def real_trainer(runs_dir, mnist):  # the worker reads MNIST from MNIST_PATH, as the fixture does
+    """The real worker, with the lock in the runs folder only: what it adds to the fake one is TensorFlow's, and
+    the lock in the database is the fake's to prove."""
+    return Trainer(Paths.from_env())
 
 
 def wait_for(condition, timeout: float = 60.0):
@@ -56,8 +58,8 @@ def wait_for(condition, timeout: float = 60.0):
 
 
 @pytest.mark.slow  # a real worker process trains a real model on real MNIST
-def test_a_short_retrain_becomes_a_version_and_can_be_activated(real_trainer, paths):
-    trainer = real_trainer
+def test_a_short_retrain_becomes_a_version_and_can_be_activated(real_trainer):
+    trainer, paths = real_trainer, real_trainer.paths
     started = trainer.start(QUICK, command="pytest")
     assert started.running and started.stage == "preparing"
     status = trainer.wait(timeout=120)
@@ -178,8 +180,8 @@ def test_the_worker_runs_in_its_own_process_at_a_lower_priority(trainer, paths):
 
 
 @pytest.mark.slow  # a real worker, killed while TensorFlow trains on real MNIST
-def test_a_killed_worker_ends_the_run_as_failed_and_frees_the_lock(real_trainer, paths):
-    trainer = real_trainer
+def test_a_killed_worker_ends_the_run_as_failed_and_frees_the_lock(real_trainer):
+    trainer, paths = real_trainer, real_trainer.paths
     status = trainer.start(LONG)
     wait_for(lambda: trainer.status().progress is not None, timeout=120)
     pid = json.loads((paths.runs_dir / status.run_id / versions.RUN_FILE).read_text())["pid"]

@@ -34,20 +34,28 @@ import random
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests" / "e2e"), str(PROJECT / "benchmarks")]
 
-import numpy as np  # noqa: E402
 from browser import CHROMIUM, CHROMIUM_ARGS, STATUS_IDLE, screen_paths  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
-from servers import CpuUse, Served, cpu_use, served, server_rss_mb  # noqa: E402
-from test_deploy import NGINX  # noqa: E402
-
-from mnist_app.handwriting.pendigits import read_pendigits  # noqa: E402
+from servers import (  # noqa: E402
+    Phase,
+    Served,
+    add_load_arguments,
+    capacity_summary,
+    check_load_arguments,
+    cpu_use,
+    find_capacity,
+    one_stroke_candidates,
+    served,
+    server_rss_mb,
+)
 
 INVITATION = "Draw a digit on the black square"
 # Set on every mouse-up, in the page's own clock; the answer's wait below measures from it.
@@ -61,33 +69,12 @@ ANSWER_SHOWN = """() => {
 }"""
 ANSWER_TIMEOUT_MS = 30_000  # a drawing with no answer by then counts as wrong ("None"), with a screenshot
 SCREENSHOTS = PROJECT / "test-artifacts" / "load-test"
-CAPACITY_STEPS = [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64]  # --find-capacity's session counts unless --sessions names others
-CAPACITY_P95_MS = 500  # the most a phase's p95 from mouse-up to answer may be for its session count to pass
-SERVERS_NOT_LIMIT = 0.5  # servers this little loaded in the first phase that failed were not what made it fail
 
 
 async def wait_until_idle(page) -> None:
     """As browser.wait_until_idle: the status widget shows only once the run that an action started has begun."""
     await page.wait_for_timeout(300)
     await page.wait_for_function(STATUS_IDLE)
-
-
-class Phase:
-    """What the sessions of one phase saw."""
-
-    def __init__(self):
-        self.latencies_ms: list[float] = []
-        self.wrong: list[str] = []
-        self.exceptions = 0
-        self.digits = 0
-        self.cpu: CpuUse | None = None  # how busy the servers and the cores were, when pinned
-
-    def p95_ms(self) -> float:
-        return float(np.percentile(self.latencies_ms, 95)) if self.latencies_ms else float("inf")
-
-    def passed(self) -> bool:
-        """Whether this phase meets the capacity's bar: p95 within CAPACITY_P95_MS, nothing wrong, no exception."""
-        return self.p95_ms() <= CAPACITY_P95_MS and not self.wrong and not self.exceptions
 
 
 async def open_session(browser, url: str):
@@ -182,49 +169,6 @@ async def sample_memory(ports: list[str], deadline: float, every_s: float) -> li
     return samples
 
 
-async def find_capacity(browser, serving: Served, pool, args, label: str) -> None:
-    """Step the session count up until a phase fails, bisect between the last count that passed and the
-    first that failed, and print the largest count that passed (see the module's docstring)."""
-    phases: dict[int, Phase] = {}
-
-    async def passes(sessions: int) -> bool:
-        phases[sessions] = await run_phase(browser, serving, pool, sessions, args, f"{sessions:2d} sessions{label}")
-        return phases[sessions].passed()
-
-    passed, failed = 0, None
-    for sessions in args.sessions:
-        if not await passes(sessions):
-            failed = sessions
-            break
-        passed = sessions
-    while failed is not None and failed - passed > 1:
-        middle = (passed + failed) // 2
-        passed, failed = (middle, failed) if await passes(middle) else (passed, middle)
-    print(f"capacity{label}: {capacity_summary(phases, passed, failed, args.servers, serving.server_cpus)}", flush=True)
-
-
-def capacity_summary(phases: dict[int, Phase], passed: int, failed: int | None, servers: int, server_cpus: set[int] | None) -> str:
-    """One line: the largest session count that passed, where, and the p95 of it and of the first that failed."""
-    where = "per server process" if servers == 1 else f"on {servers} server processes"
-    if server_cpus:
-        where += f" on {len(server_cpus)} core{'s' if len(server_cpus) > 1 else ''}"
-        if len(server_cpus) > 1:
-            where += f", {passed / len(server_cpus):.1f} per core"
-    else:
-        where += " on unpinned cores, shared with this script's Chromium"
-    at_passed = f"p95 {phases[passed].p95_ms():.0f} ms at {passed}" if passed else "no count passed"
-    if failed is None:
-        return f"at least {passed} visitors drawing at once {where} ({at_passed}; none of the counts tried failed)"
-    why = "" if phases[failed].p95_ms() > CAPACITY_P95_MS else f" but {len(phases[failed].wrong)} wrong, {phases[failed].exceptions} exceptions"
-    summary = f"{passed} visitors drawing at once {where} ({at_passed}, {phases[failed].p95_ms():.0f} ms at {failed}{why})"
-    cpu = phases[failed].cpu
-    if cpu:
-        summary += f"; at {failed} the servers' load was {100 * cpu.servers_load:.0f}%, the browser's cores {100 * cpu.driver_busy:.0f}% busy"
-        if cpu.servers_load < SERVERS_NOT_LIMIT:
-            summary += ": the servers were not the limit, so this is a lower bound of their capacity"
-    return summary
-
-
 async def start_retrain(browser, url: str):
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
@@ -238,15 +182,16 @@ async def start_retrain(browser, url: str):
 async def measure(browser, serving: Served, pool, args, label: str = "") -> None:
     """The phases, or the search for the capacity, once."""
     if args.find_capacity:
-        await find_capacity(browser, serving, pool, args, label)
+        summary = await find_capacity(lambda sessions: run_phase(browser, serving, pool, sessions, args, f"{sessions:2d} sessions{label}"),
+                                      args.sessions, partial(capacity_summary, servers=args.servers, server_cpus=serving.server_cpus))
+        print(f"capacity{label}: {summary}", flush=True)
     else:
         for sessions in args.sessions:
             await run_phase(browser, serving, pool, sessions, args, f"{sessions:2d} sessions{label}")
 
 
 async def main_async(args) -> None:
-    tes = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes")
-    candidates = [d for d in random.Random(0).sample(tes, len(tes)) if len(d.strokes) == 1]
+    candidates = one_stroke_candidates()
     with served(args.servers, args.through_nginx, args.server_cpus) as serving:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -261,35 +206,12 @@ async def main_async(args) -> None:
             await browser.close()
 
 
-def cpu_list(text: str) -> set[int]:
-    """--server-cpus: core numbers separated by commas, as taskset -c takes them ("1" or "1,2")."""
-    try:
-        return {int(core) for core in text.split(",")}
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of core numbers such as 1 or 1,2: {text!r}") from None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, nargs="+", help="session counts, one phase each (default: 1 10, or the capacity's steps)")
-    parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--max-digits", type=int, default=5000, help="at most this many digits drawn per phase")
+    add_load_arguments(parser)
     parser.add_argument("--with-retrain", action="store_true")
-    parser.add_argument("--through-nginx", action="store_true", help="sessions go through nginx (deploy/nginx.conf) in front of the servers")
-    parser.add_argument("--servers", type=int, default=1, help="this many streamlit run processes (more than 1 needs --through-nginx)")
-    parser.add_argument("--server-cpus", type=cpu_list, help="pin the servers to these cores (such as 1 or 1,2) and this script's Chromium to the others")
-    parser.add_argument("--find-capacity", action="store_true", help=f"the most sessions with p95 <= {CAPACITY_P95_MS} ms and nothing wrong")
     args = parser.parse_args()
-    if args.servers < 1:
-        parser.error("--servers must be at least 1")
-    if args.servers > 1 and not args.through_nginx:
-        parser.error("--servers above 1 needs --through-nginx: without a proxy the browser sessions reach only one server")
-    if args.through_nginx and not Path(NGINX).exists():
-        parser.error(f"--through-nginx: nginx not found at {NGINX} (apt-get install nginx-light)")
-    available = os.sched_getaffinity(0)
-    if args.server_cpus and not args.server_cpus < available:
-        parser.error(f"--server-cpus must name some of this process's cores {sorted(available)} and leave at least one for the browser")
-    args.sessions = args.sessions or (CAPACITY_STEPS if args.find_capacity else [1, 10])
+    check_load_arguments(parser, args)
     asyncio.run(main_async(args))
 
 

@@ -179,8 +179,14 @@ class AdvisoryLock:
             return False
 
     def release(self) -> None:
+        """Let go of the lock at once: unlocked, then the connection closed (closing alone frees it only once the
+        server has noticed, a moment later, so that a question asked right after could still find it held)."""
         if self._conn is not None:
-            self._conn.close()  # ending the session releases its advisory locks
+            try:
+                self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_SPACE, self.lock))
+            except psycopg.Error:
+                pass  # the connection is gone already, and the lock with it
+            self._conn.close()
             self._conn = None
 
 

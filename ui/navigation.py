@@ -12,6 +12,8 @@ and the sidebar lists the pages by their titles with ``st.page_link``.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 from pathlib import Path
 
@@ -59,8 +61,10 @@ def run_app() -> None:
         for page in pages:
             st.page_link(page)
     # Imported after the links are drawn: this loads TensorFlow, which takes seconds on a fresh server; the
-    # visitor sees the pages and a spinner meanwhile, not a blank page.
-    with st.spinner("Loading the model..."):
+    # visitor sees the pages and a spinner meanwhile, not a blank page. Only then: st.spinner starts a thread,
+    # and with 40 visitors on a process, starting one on every run cost seconds (docs/figures.md, capacity).
+    loading = st.spinner("Loading the model...") if "ui.sidebar" not in sys.modules else contextlib.nullcontext()
+    with loading:
         from ui.session import pending_toast_ui
         from ui.sidebar import model_sidebar_ui
 

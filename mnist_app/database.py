@@ -105,7 +105,7 @@ def migrate(conn: psycopg.Connection, component: str, migrations: dict[int, str]
     if version == newest:
         return  # the usual case, without taking a lock
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_SPACE, MIGRATION_LOCK))
+        transaction_lock(conn, MIGRATION_LOCK)
         conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
         version = _schema_version(conn, component)  # another process may have migrated it meanwhile
         if version > newest:
@@ -170,13 +170,7 @@ class AdvisoryLock:
 
     def alive(self) -> bool:
         """Whether the lock is still held: its connection still answers (a restarted database dropped it)."""
-        if self._conn is None:
-            return False
-        try:
-            self._conn.execute("SELECT 1")
-            return True
-        except psycopg.Error:
-            return False
+        return self._conn is not None and _answers(self._conn)
 
     def release(self) -> None:
         """Let go of the lock at once: unlocked, then the connection closed (closing alone frees it only once the
@@ -234,13 +228,10 @@ class _Pool:
         self._idle: dict[str, list[psycopg.Connection]] = {}
 
     def take(self, url: str) -> psycopg.Connection:
-        with self._lock:
-            idle = self._idle.get(url, [])
-            while idle:
-                conn = idle.pop()
-                if _answers(conn):
-                    return conn
-                conn.close()  # dropped by the server meanwhile (a restart): connect again
+        while (conn := self._idle_one(url)) is not None:
+            if _answers(conn):  # asked outside the lock: another thread need not wait for this round trip
+                return conn
+            conn.close()  # dropped by the server meanwhile (a restart): connect again
         conn = connect(url)
         try:
             migrate(conn, "shared", _MIGRATIONS)
@@ -251,6 +242,11 @@ class _Pool:
             conn.close()
             raise
         return conn
+
+    def _idle_one(self, url: str) -> psycopg.Connection | None:
+        with self._lock:
+            idle = self._idle.get(url)
+            return idle.pop() if idle else None
 
     def give_back(self, url: str, conn: psycopg.Connection) -> None:
         with self._lock:

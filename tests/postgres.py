@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg
+
+from tests.e2e.browser import free_port  # the browser tests' free port; the tests of the database take it from here
 
 USER = "mnist"  # the cluster's superuser, the one the tests connect as
 _BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)  # Debian's layout, newest first
@@ -80,8 +81,3 @@ class Cluster:
     def _run(self, *command) -> None:
         subprocess.run([str(part) for part in command], check=True, capture_output=True, timeout=120, cwd=self.folder, **self._as_user)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -103,7 +103,7 @@ class PostgresDatabase:
     def session(self) -> Iterator[Session]:
         try:
             with database.connection(self.url) as conn:
-                database.migrate(conn, "corrections", {step: _for_postgres(sql) for step, sql in _MIGRATIONS.items()})
+                database.migrate(conn, "corrections", _POSTGRES_MIGRATIONS)
                 yield _PostgresSession(conn)
         except database.DatabaseError as error:
             raise CorrectionsError(str(error)) from None
@@ -161,3 +161,6 @@ def _for_postgres(sql: str) -> str:
     for sqlite_type, postgres_type in _POSTGRES_TYPES.items():
         sql = sql.replace(sqlite_type, postgres_type)
     return sql
+
+
+_POSTGRES_MIGRATIONS = {step: _for_postgres(sql) for step, sql in _MIGRATIONS.items()}  # translated once, not per session

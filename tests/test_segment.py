@@ -1,8 +1,10 @@
 import cv2
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mnist_app.reading.ink import find_ink, to_gray
-from mnist_app.reading.segment import Candidate, Line, Segment, best_grouping, propose, whole_image
+from mnist_app.reading.ink import Ink, find_ink, to_gray
+from mnist_app.reading.segment import Candidate, Line, Segment, _valleys, best_grouping, propose, whole_image
 
 
 def lines_of(image):
@@ -114,3 +116,40 @@ def test_digits_leaning_into_each_other_are_offered_cut_along_a_bending_path(mni
         parted += any(share(c, canvas_three) > 0.85 and share(c, canvas_zero) < 0.15 for c in line.candidates) and \
             any(share(c, canvas_zero) > 0.85 and share(c, canvas_three) < 0.15 for c in line.candidates)
     assert parted >= 6  # of 10 pairs
+
+
+def valleys_as_documented(costs, column_ink, thin, margin, spacing, taken):
+    """_valleys' docstring, word for word: local minima of at most ``thin`` with twice the ink on either side,
+    cheapest first, kept apart from the ends, each other and ``taken``."""
+    minima = [c for c in range(margin, len(costs) - margin)
+              if costs[c] <= thin and costs[c] <= costs[c - 1] and costs[c] <= costs[c + 1]
+              and 2 * costs[c] <= min(max(column_ink[:c]), max(column_ink[c + 1 :]))]
+    chosen, near = [], list(taken)
+    for column in sorted(minima, key=lambda c: costs[c]):
+        if all(abs(column - other) >= spacing for other in near):
+            chosen.append(column)
+            near.append(column)
+    return chosen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=60), st.integers(0, 6), st.integers(1, 8),
+       st.integers(1, 6), st.lists(st.integers(0, 60), max_size=3), st.booleans())
+def test_valleys_are_the_documented_ones(column_ink, thin, margin, spacing, taken, bent):
+    column_ink = np.array(column_ink)
+    # A bending cut's cost is not the column's ink: try both.
+    costs = np.maximum(column_ink - 2, 0).astype(np.float32) if bent else column_ink
+    assert _valleys(costs, column_ink, thin, margin, spacing, taken) == valleys_as_documented(
+        costs, column_ink, thin, margin, spacing, taken)
+
+
+def test_pieces_are_the_same_wherever_the_ink_lies_on_the_canvas():
+    """Blobs are labelled inside the ink's box: moving the ink moves every piece's box and nothing else."""
+    mask = np.zeros((60, 90), bool)
+    mask[10:40, 5:9] = mask[12:20, 20:40] = mask[30:38, 22:44] = mask[20:45, 50:54] = True  # four blobs
+    placed = [propose(Ink(np.pad(mask, ((top, 5), (left, 5))).astype(np.float32), np.pad(mask, ((top, 5), (left, 5)))))
+              for top, left in ((0, 0), (7, 30))]
+    first, moved = ([[(c.first, c.last, c.segment.box, c.segment.mask.tobytes()) for c in line.candidates]
+                     for line in lines] for lines in placed)
+    shifted = [[(a, b, (x + 30, y + 7, w, h), m) for a, b, (x, y, w, h), m in line] for line in first]
+    assert moved == shifted and len(first) == 1 and len(first[0]) > 3

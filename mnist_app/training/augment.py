@@ -45,10 +45,24 @@ def change_stroke_weight(images: tf.Tensor, weight: tf.Tensor) -> tf.Tensor:
 
     The image is blended with its 3x3 grey dilation or erosion; |weight| = 1 is the full operation.
     """
-    dilated = tf.nn.max_pool2d(images, ksize=3, strides=1, padding="SAME")
-    eroded = -tf.nn.max_pool2d(-images, ksize=3, strides=1, padding="SAME")
+    dilated = window_max(images)
+    eroded = -window_max(-images)
     weight = weight[:, tf.newaxis, tf.newaxis, tf.newaxis]
     return images + tf.nn.relu(weight) * (dilated - images) + tf.nn.relu(-weight) * (eroded - images)
+
+
+def window_max(images: tf.Tensor) -> tf.Tensor:
+    """The largest value in each pixel's 3x3 neighbourhood, within the image, of a (B, H, W, 1) batch.
+
+    The same as tf.nn.max_pool2d(images, ksize=3, strides=1, padding="SAME"), as shifted maxima along the
+    rows and then the columns: max_pool2d on one channel took 7 of the 8 ms that augmenting a batch of 64
+    cost on 2 cores, a fifth of the whole training step (benchmarks/train_throughput.py).
+    """
+    outside = float("-inf")  # never the largest: the border adds nothing, as in max_pool2d
+    padded = tf.pad(images, [[0, 0], [1, 1], [0, 0], [0, 0]], constant_values=outside)
+    rows = tf.maximum(tf.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
+    padded = tf.pad(rows, [[0, 0], [0, 0], [1, 1], [0, 0]], constant_values=outside)
+    return tf.maximum(tf.maximum(padded[:, :, :-2], padded[:, :, 1:-1]), padded[:, :, 2:])
 
 
 def _inverse_affine(angle, scale, shear, shift_x, shift_y) -> tf.Tensor:

@@ -2,6 +2,7 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import pytest
 from at_once import AtOnce, run_in_threads
@@ -14,7 +15,7 @@ from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on
 from mnist_app.reading import preprocess
 from mnist_app.reading.images import read_image, read_picture
 from mnist_app.reading.preprocess import model_input
-from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
+from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many, steady
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,33 @@ def test_a_number_drawn_in_one_digit_mode_gets_the_number_reading(predictor, hel
     reading = recognize(draw_like_a_user(PenDigit(-1, 0, strokes), rng), predictor)
     assert reading.number is not None and reading.number.text == "42"
     assert reading.empty or reading.digits[0].uncertain  # never a confident single digit
+
+
+def test_the_model_reads_each_distinct_input_once_and_every_candidate_gets_its_own_row(predictor, held_out):
+    """Two bars a little apart, read in one-digit mode: the whole ink is also the line's widest candidate,
+    one array for both. The batch holds it once, and every reading's probabilities are those of its own
+    input, read alone."""
+    bars = np.zeros((280, 280), np.uint8)
+    for x in (115, 165):
+        cv2.line(bars, (x, 60), (x, 220), 255, 14, cv2.LINE_AA)
+    drawings = [bars, draw_like_a_user(held_out[0], np.random.default_rng(12)), bars[:, ::-1].copy()]
+    batches = []
+
+    class Counting:
+        temperature = predictor.temperature
+
+        def __call__(self, images):
+            batches.append(images)
+            return predictor(images)
+
+    readings = recognize_many(drawings, Counting())
+    plain = batches[0][: len(batches[0]) // 3]  # the inputs as they are (the turned views follow)
+    assert len({image.tobytes() for image in plain}) == len(plain)  # no input read twice
+    read = [d for r in readings for d in (*r.digits, *r.not_digits, *(r.number.digits if r.number else ()))]
+    assert len(read) >= 5  # the bars' whole ink and their two candidates, twice, and the held-out digit
+    for digit in read:
+        alone = steady(predictor, digit.model_input[np.newaxis], predictor.temperature)[0]
+        np.testing.assert_allclose(digit.probabilities, alone, atol=1e-5)
 
 
 def test_digits_in_pieces_stay_one_digit_in_number_mode(predictor, held_out):

@@ -191,7 +191,16 @@ def recognize_many(images: list[np.ndarray | Picture], predictor: Predictor, sin
     """Read several images, sending all their candidate digits through the model together."""
     plans = [_plan(image, single) for image in images]
     inputs = [item for plan in plans for item in plan.inputs]
-    probabilities = steady(predictor, np.stack(inputs), predictor.temperature) if inputs else np.zeros((0, 10), np.float32)
+    # The model reads each distinct input once: a drawing's whole ink is often also the widest candidate of
+    # its line, and pieces alike (two strokes of a "11") give the same input.
+    keys = [item.tobytes() for item in inputs]
+    first: dict[bytes, int] = {}  # each distinct input -> where it first comes
+    for index, key in enumerate(keys):
+        first.setdefault(key, index)
+    row_of = {key: row for row, key in enumerate(first)}
+    distinct = [inputs[index] for index in first.values()]
+    probabilities = (steady(predictor, np.stack(distinct), predictor.temperature)[[row_of[key] for key in keys]]
+                     if inputs else np.zeros((0, 10), np.float32))
     readings, start = [], 0
     for plan in plans:
         rows = probabilities[start : start + len(plan.inputs)]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.reading.recognize import calibrated
+from mnist_app.reading.confidence import calibrated
 from mnist_app.training.calibrate import calibration, fit_temperature
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from mnist_app.explaining.explain import Explainer, load_explainer
 from mnist_app.models.model import make_model
-from mnist_app.reading.recognize import load_predictor, steady
+from mnist_app.reading.confidence import steady
+from mnist_app.reading.recognize import load_predictor
 from mnist_app.training.data import to_unit_range
 
 SHIFTS = [(2, 0), (-2, 0), (0, 2), (0, -2)]

@@ -13,9 +13,10 @@ from mnist_app.handwriting import nondigits
 from mnist_app.handwriting.conventions import CONVENTIONS, apply_convention
 from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper
 from mnist_app.reading import preprocess
+from mnist_app.reading.confidence import steady
 from mnist_app.reading.images import read_image, read_picture
 from mnist_app.reading.preprocess import model_input
-from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many, steady
+from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
 
 
 @pytest.fixture(scope="module")
@@ -239,23 +240,3 @@ def test_turned_inputs_keep_their_ink_and_turn_back():
     rows = np.nonzero(there[0] > 0.5)[0]
     assert np.corrcoef(rows, columns)[0, 1] > 0.5  # anticlockwise: the top leans left, the bottom right (rows grow down)
     assert turned(np.zeros((0, 28, 28), np.float32), 10.0).shape == (0, 28, 28)
-
-
-def test_an_answer_that_moves_when_the_digit_is_turned_is_not_sure():
-    from mnist_app.reading.recognize import UNCERTAIN_BELOW, steady
-
-    inputs = np.zeros((2, 28, 28), np.float32)
-    inputs[0, 10, 10] = 1.0  # the first input reads 3 however it is turned; the second reads 3 only upright
-    calls = []
-
-    def predict(views):
-        calls.append(len(views))
-        upright = np.arange(len(views)) < len(inputs)
-        answers = np.where(upright | (views.sum(axis=(1, 2)) > 0), 3, 5)
-        return np.eye(10, dtype=np.float32)[answers] * 0.99 + 0.001
-
-    probabilities = steady(predict, inputs, temperature=1.0)
-    assert calls == [6]  # one batch: each input as it is and turned either way
-    assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
-    assert probabilities[0].argmax() == 3 and probabilities[0, 3] > UNCERTAIN_BELOW
-    assert probabilities[1].argmax() == 5 and probabilities[1].max() < UNCERTAIN_BELOW  # 3 once, 5 twice

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from mnist_app.reading.recognize import steady
+from mnist_app.reading.confidence import steady
 
 # The 2x2 poolings make the gradients of neighbouring pixels alternate in sign, a checkerboard that says
 # nothing about the digit; summed over a pixel's neighbours (a Gaussian of 0.8 pixels: mostly its 3x3), the
@@ -87,7 +87,7 @@ class Explainer:
         return self._scores(_batch_of_one(image)).numpy()[0]
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
-        """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them (recognize.steady)."""
+        """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them (confidence.steady)."""
         return steady(lambda views: tf.nn.softmax(self._scores(views)).numpy(), _batch_of_one(image).numpy(),
                       self.temperature)[0]
 

@@ -6,13 +6,13 @@
           -> the grouping that reads best -> Reading, its boxes in the original image's pixels
 
 A reading knows how sure it is: probabilities are calibrated on writers held out of training (the
-model's temperature, see calibrate.py), a digit below UNCERTAIN_BELOW is flagged, and ink below
-NOT_A_DIGIT_BELOW is no digit at all (the model learned to be unsure of taps, letters and scribbles).
+model's temperature, see calibrate.py) and averaged over turned views (confidence.py), a digit below
+UNCERTAIN_BELOW is flagged, and ink below NOT_A_DIGIT_BELOW is no digit at all (the model learned to be
+unsure of taps, letters and scribbles).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_app.reading import segment
+from mnist_app.reading.confidence import read_once
 from mnist_app.reading.ink import Ink
 from mnist_app.reading.pictures import Picture, map_box, shrink
-from mnist_app.reading.preprocess import ink_of, mnist_like, turned
+from mnist_app.reading.preprocess import ink_of, mnist_like
 from mnist_app.threads import on_a_worker
 
 if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images stays light
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # TensorFlow is imported only to predict: preparing images st
 UNCERTAIN_BELOW = 0.80  # a digit read less surely than this is flagged "not sure"
 NOT_A_DIGIT_BELOW = 0.40  # ink read less surely than this is not a digit at all
 NO_DIGIT_WEIGHT = 0.5  # in number mode, how likely a mark is no digit against being one (see _read)
-TURN_DEGREES = 10.0  # each digit is also read turned this much either way (see steady)
 
 
 @dataclass(frozen=True)
@@ -190,47 +190,13 @@ def recognize(image: np.ndarray | Picture, predictor: Predictor, single: bool = 
 def recognize_many(images: list[np.ndarray | Picture], predictor: Predictor, single: bool = True) -> list[Reading]:
     """Read several images, sending all their candidate digits through the model together."""
     plans = [_plan(image, single) for image in images]
-    inputs = [item for plan in plans for item in plan.inputs]
-    # The model reads each distinct input once: a drawing's whole ink is often also the widest candidate of
-    # its line, and pieces alike (two strokes of a "11") give the same input.
-    keys = [item.tobytes() for item in inputs]
-    first: dict[bytes, int] = {}  # each distinct input -> where it first comes
-    for index, key in enumerate(keys):
-        first.setdefault(key, index)
-    row_of = {key: row for row, key in enumerate(first)}
-    distinct = [inputs[index] for index in first.values()]
-    probabilities = (steady(predictor, np.stack(distinct), predictor.temperature)[[row_of[key] for key in keys]]
-                     if inputs else np.zeros((0, 10), np.float32))
+    probabilities = read_once(predictor, [item for plan in plans for item in plan.inputs])
     readings, start = [], 0
     for plan in plans:
         rows = probabilities[start : start + len(plan.inputs)]
         start += len(plan.inputs)
         readings.append(_read(plan, rows))
     return readings
-
-
-def steady(predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, temperature: float) -> np.ndarray:
-    """(N, 28, 28) inputs -> (N, 10) probabilities: the mean of the calibrated probabilities of each input as
-    it is and turned by +-TURN_DEGREES (one batch for the model).
-
-    A digit the model reads the same however it leans is read surely; one whose answer moves when it is
-    turned a little is a guess, and its mean says so. On the shipped model's held-out writers of both
-    collections this flags 2.0% of the answers and catches 76% of the mistakes at UNCERTAIN_BELOW, where the
-    calibrated probability alone flags 1.9% and catches 48%, or catches 67% flagging 3.1% (docs/figures.md,
-    "Uncertain answers").
-    """
-    views = np.concatenate([inputs, turned(inputs, TURN_DEGREES), turned(inputs, -TURN_DEGREES)])
-    return calibrated(predict(views), temperature).reshape(3, len(inputs), -1).mean(axis=0)
-
-
-def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """(N, 10) probabilities softened (temperature > 1) or sharpened: softmax(log p / temperature)."""
-    if temperature == 1.0 or len(probabilities) == 0:
-        return probabilities
-    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _read(plan: _Plan, rows: np.ndarray) -> Reading:

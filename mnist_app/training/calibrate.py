@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from mnist_app.handwriting.pendigits import PenDigit, draw_like_a_user, write_on_paper
+from mnist_app.reading.confidence import calibrated
 from mnist_app.reading.preprocess import model_input
-from mnist_app.reading.recognize import calibrated
 
 TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(6.0), 80))  # the grid searched, log-spaced
 

@@ -3,8 +3,8 @@
     python benchmarks/draw_latency.py [--strokes N]
 
 1. recognition: PNG bytes of a 280x280 canvas (what the canvas component sends) -> decoded array ->
-   recognize() (preprocessing and the model), median and 95th percentile over N drawings; and the
-   same from the decoded array (what the component hands the page);
+   recognize() (preprocessing and the model), median and 95th percentile over N drawings, in wall time
+   and in CPU time; and the same from the decoded array (what the component hands the page);
 2. page rerun: the Draw page's script alone (bare mode), and the whole app run by Streamlit's AppTest
    with a new drawing each time and with an empty canvas (the difference is the drawing's share; the
    rest is AppTest's and Streamlit's fixed cost). The canvas component is replaced by its result.
@@ -57,12 +57,16 @@ def main() -> None:
     drawings = [canvas_png(digits[i], rng) for i in rng.choice(len(digits), args.strokes, replace=False)]
 
     predictor = load_predictor(Paths().default_model_dir)
-    times = []
+    times, cpu = [], []
     for png in drawings:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         recognize(np.asarray(Image.open(io.BytesIO(png))), predictor)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
     print(f"canvas result -> prediction (decode, preprocess, model): {summary(times)}")
+    # The CPU time of all the process's threads (TensorFlow uses both cores): steadier than the wall time on
+    # a shared machine whose speed swings from minute to minute.
+    print(f"  the same, CPU time:                                    {summary(cpu)}")
     arrays = [np.asarray(Image.open(io.BytesIO(png))) for png in drawings]
     times = []
     for array in arrays:

@@ -73,9 +73,9 @@ def propose(ink: Ink) -> list[Line]:
     if ink.empty:
         return []
     # The blobs of the ink's box only: labelling costs what the pixels it looks at do.
-    left, top, _, _ = ink.box
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        _crop(ink.mask, ink.box).astype(np.uint8), connectivity=8)
+    box = ink.box
+    left, top = box[:2]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_crop(ink.mask, box).astype(np.uint8), connectivity=8)
     pieces = []
     for index in range(1, count):
         x, y, blob_width, blob_height = (int(v) for v in stats[index, :4])

@@ -119,6 +119,19 @@ def metric_value(page, label: str) -> str | None:
     return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+def box_of(locator, timeout_ms: int = 60_000) -> dict:
+    """The element's box on the page ({x, y, width, height}), once it is there and visible.
+
+    Playwright's ``bounding_box`` does not wait: it answers None for an element not drawn yet, such as the
+    canvas while its component still loads on a busy machine. Every box the browser tests use comes from here
+    (tests/test_house.py checks).
+    """
+    locator.wait_for(state="visible", timeout=timeout_ms)
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} has no box on the page"
+    return box
+
+
 def screen_paths(strokes, box: dict, height: float) -> list[np.ndarray]:
     """Pen strokes ((K, 2) arrays) as page coordinates: scaled to ``height`` pixels, centred on ``box``."""
     points = np.concatenate(strokes)
@@ -136,7 +149,7 @@ def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True)
     """
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
-    for number, path in enumerate(screen_paths(strokes, canvas.bounding_box(), height), start=1):
+    for number, path in enumerate(screen_paths(strokes, box_of(canvas), height), start=1):
         page.mouse.move(*path[0])
         page.mouse.down()
         for x, y in path[1:]:
@@ -153,7 +166,7 @@ def touch_digit(page, strokes, height: float = 190) -> None:
     touch screen sends them (the page's context needs ``has_touch=True``); waits for the app after each."""
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
-    for path in screen_paths(strokes, canvas.bounding_box(), height):
+    for path in screen_paths(strokes, box_of(canvas), height):
         touch_path(page, path)
 
 

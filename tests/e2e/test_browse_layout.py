@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import PAGE_HEIGHT, wait_until_idle, whole_page_screenshot
+from browser import PAGE_HEIGHT, box_of, wait_until_idle, whole_page_screenshot
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -107,7 +107,7 @@ def test_the_matrix_highlight_follows_the_filters(browser, server_url, screensho
     assert len(cells["opacity"]) == 100 and set(cells["outline"]) == {1}
     # A click on the cell "4 read as 9" (the 50th point: rows true digits, columns predictions).
     # Plotly's drag layer lies over the points and takes the click, as it does a visitor's.
-    box = page.locator(".stPlotlyChart .scatterlayer .trace .points path.point").nth(10 * 4 + 9).bounding_box()
+    box = box_of(page.locator(".stPlotlyChart .scatterlayer .trace .points path.point").nth(10 * 4 + 9))
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_until_idle(page)
     deadline = time.monotonic() + 30  # the two select boxes are redrawn one after the other
@@ -136,7 +136,7 @@ def test_on_a_phone_one_tap_on_a_cell_filters_the_mistakes(browser, server_url, 
     wait_until_idle(page)
     for true, predicted in ((4, 9), (7, 2)):  # a first tap, then a tap on another cell
         table.scroll_into_view_if_needed()
-        box = table.bounding_box()
+        box = box_of(table)
         page.touchscreen.tap(box["x"] + 44 + 31 * predicted + 15, box["y"] + 35 + 35 * true + 17)  # the header row, then rows of 35
         wait_until_idle(page)
         deadline = time.monotonic() + 30

@@ -5,7 +5,7 @@ page (issue: the slider showed 8, its minimum, while strokes were drawn 18 wide)
 from __future__ import annotations
 
 import pytest
-from browser import PAGE_LINKS, canvas_ink, wait_until_idle
+from browser import PAGE_LINKS, box_of, canvas_ink, wait_until_idle
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
@@ -28,7 +28,7 @@ def line_ink(page) -> int:
     if clear.is_enabled():
         clear.click()
         wait_until_idle(page)
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    box = box_of(page.locator("canvas.upper-canvas").first)
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 0.2 * box["width"], y)
     page.mouse.down()
@@ -47,7 +47,7 @@ def test_strokes_are_as_wide_as_the_pen_width_slider_shows(browser, server_url, 
     page.get_by_text("Draw a digit on the black square").wait_for()
     wait_until_idle(page)
 
-    width = page.locator("canvas.upper-canvas").first.bounding_box()["width"]
+    width = box_of(page.locator("canvas.upper-canvas").first)["width"]
     fresh = line_ink(page)
     assert shown_pen_width(page) == 18
     # A straight stroke lights about its length times the pen's width (plus its round ends).

@@ -4,7 +4,7 @@ Corrections page and accept it."""
 from __future__ import annotations
 
 import numpy as np
-from browser import PAGE_LINKS, drawn_and_read, metric_value, wait_until_idle
+from browser import PAGE_LINKS, box_of, drawn_and_read, metric_value, wait_until_idle
 
 
 def test_draw_correct_review_and_accept(page, server_url, test_writers, screenshots):
@@ -22,7 +22,7 @@ def test_draw_correct_review_and_accept(page, server_url, test_writers, screensh
     assert metric_value(page, "Waiting for review") == "1" and metric_value(page, "Accepted") == "0"
     table = page.get_by_test_id("stDataFrame")
     table.wait_for()
-    box = table.bounding_box()
+    box = box_of(table)
     page.mouse.click(box["x"] + 18, box["y"] + 52)  # the first row's selection box (below the 35-pixel header)
     wait_until_idle(page)
     accept = page.get_by_role("button", name="Accept 1")

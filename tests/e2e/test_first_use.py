@@ -8,7 +8,7 @@ import time
 
 import cv2
 import numpy as np
-from browser import PAGE_LINKS, canvas_ink, draw_digit, metric_value, touch_digit, touch_path, wait_until_idle
+from browser import PAGE_LINKS, box_of, canvas_ink, draw_digit, metric_value, touch_digit, touch_path, wait_until_idle
 from playwright.sync_api import expect
 
 from mnist_app.handwriting.pendigits import PenDigit, write_on_paper
@@ -86,13 +86,13 @@ def test_on_a_phone_a_touch_drawing_is_read_in_view_and_undo_works(browser, serv
     # Without scrolling: the digit read is in the top 660 pixels, above where a real phone's browser bars
     # cover the page, and the chart of every digit's probability is on the screen.
     assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
-    answer = page.locator('[data-testid="stMetric"]', has_text="Prediction").bounding_box()
+    answer = box_of(page.locator('[data-testid="stMetric"]', has_text="Prediction"))
     assert answer["y"] >= 0 and answer["y"] + answer["height"] <= PHONE_UNCOVERED, answer
-    chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+    chart = box_of(page.locator('[data-testid="stPlotlyChart"]').first)
     assert chart["y"] >= 0 and chart["y"] + chart["height"] <= PHONE["height"], chart
 
     seven = canvas_ink(page)
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    box = box_of(page.locator("canvas.upper-canvas").first)
     middle = box["y"] + box["height"] * 0.55
     touch_path(page, [(box["x"] + box["width"] * f, middle) for f in np.linspace(0.35, 0.65, 12)])  # a dash: a crossed 7
     crossed = canvas_ink(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import PAGE_LINKS, metric_value, running_app, wait_until_idle
+from browser import PAGE_LINKS, box_of, metric_value, running_app, wait_until_idle
 
 PAGE_TITLES = ["Draw", "Upload a photo", "Dataset", "Training", "Evaluation", "Inside the model", "Corrections"]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -46,7 +46,7 @@ def test_a_fresh_server_lists_every_page_from_the_first_paint(playwright_chromiu
 
 def draw_line(page, canvas, start: tuple[float, float], end: tuple[float, float]) -> None:
     """A straight stroke between two points given as fractions of the canvas's width and height."""
-    box = canvas.bounding_box()
+    box = box_of(canvas)
     (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
     page.mouse.move(x0, y0)
     page.mouse.down()
@@ -68,7 +68,7 @@ def test_a_stroke_at_each_edge_of_the_canvas_is_read(browser, server_url, viewpo
     canvas = page.locator("canvas.upper-canvas").first
     canvas.scroll_into_view_if_needed()
     wait_until_idle(page)  # the canvas is sized to its column once the browser has measured it
-    box = canvas.bounding_box()
+    box = box_of(canvas)
     assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"], box
     inset_x, inset_y = EDGE_PX / box["width"], EDGE_PX / box["height"]
     # A "1" drawn along each edge, in turn: a stroke past the visible part of the canvas would not be read.

@@ -5,7 +5,7 @@ no hint, and "10" got both "not a digit" and "this looks like a number")."""
 from __future__ import annotations
 
 import pytest
-from browser import metric_value, screen_paths, touch_path, wait_until_idle
+from browser import box_of, metric_value, screen_paths, touch_path, wait_until_idle
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 NOT_A_DIGIT = "That does not look like a digit"
@@ -13,7 +13,7 @@ NOT_A_DIGIT = "That does not look like a digit"
 
 def draw_pair(page, first, second, touch: bool) -> None:
     """Two pen-drawn digits side by side on the canvas, each in its half, as a person writes a number."""
-    canvas = page.locator("canvas.upper-canvas").first.bounding_box()
+    canvas = box_of(page.locator("canvas.upper-canvas").first)
     half = canvas["width"] / 2
     for digit, left in ((first, canvas["x"] + 0.04 * half), (second, canvas["x"] + 0.96 * half)):
         box = {"x": left, "y": canvas["y"], "width": half, "height": canvas["height"]}

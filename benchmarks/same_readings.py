@@ -19,32 +19,26 @@ import json
 import sys
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from draw_latency import canvas_png  # noqa: E402
 from PIL import Image  # noqa: E402
+from writer_sets import read_set  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting import nondigits  # noqa: E402
-from mnist_app.handwriting.pendigits import draw_like_a_user, read_pendigits, write_on_paper  # noqa: E402
+from mnist_app.handwriting.pendigits import write_on_paper  # noqa: E402
 from mnist_app.reading.preprocess import model_input  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
 
 
-def canvas(digit, rng) -> np.ndarray:
-    """A drawing as the page gets it from the canvas component: RGBA, decoded from the PNG it sends."""
-    ink = draw_like_a_user(digit, rng)
-    buffer = io.BytesIO()
-    Image.fromarray(np.dstack([ink, ink, ink, np.full_like(ink, 255)])).save(buffer, format="PNG")
-    return np.asarray(Image.open(buffer))
-
-
 def readings_and_inputs() -> tuple[dict[str, list], list[np.ndarray]]:
-    digits = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tes")
+    digits = read_set("tes")
     rng = np.random.default_rng(1)
     pick = rng.choice(len(digits), 500, replace=False)
-    drawings = [canvas(digits[i], rng) for i in pick[:400]]
+    # Drawings as the page gets them from the canvas component: decoded from the PNG it sends.
+    drawings = [np.asarray(Image.open(io.BytesIO(canvas_png(digits[i], rng)))) for i in pick[:400]]
     paper = [write_on_paper([digits[i]], rng)[0] for i in pick[400:]]
     numbers = [write_on_paper([digits[j] for j in rng.choice(len(digits), int(rng.integers(2, 7)))], rng,
                               spacing=(-0.05, 0.3) if k % 2 else (0.15, 0.5))[0] for k in range(120)]

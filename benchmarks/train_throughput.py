@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,20 +27,15 @@ from mnist_app.training.data import load_mnist, to_unit_range  # noqa: E402
 from mnist_app.training.train import training_dataset  # noqa: E402
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def images_per_second(config: TrainConfig, images: np.ndarray, labels: np.ndarray, steps: int) -> tuple[float, float]:
     """Images a second, and CPU milliseconds a batch."""
     model = make_model(config.model)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     dataset = training_dataset(images, labels, config).repeat()
     model.fit(dataset, steps_per_epoch=10, epochs=1, verbose=0)  # tracing and warm-up, not timed
-    started, cpu = time.perf_counter(), cpu_seconds()
+    started, cpu = time.perf_counter(), time.process_time()
     model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    return steps * config.batch_size / (time.perf_counter() - started), (cpu_seconds() - cpu) / steps * 1000
+    return steps * config.batch_size / (time.perf_counter() - started), (time.process_time() - cpu) / steps * 1000
 
 
 def augmentation_cost(images: np.ndarray, batch_size: int, repeats: int = 200) -> tuple[float, float]:
@@ -49,10 +43,10 @@ def augmentation_cost(images: np.ndarray, batch_size: int, repeats: int = 200) -
     augment = tf.function(lambda batch, seed: augment_batch(batch, seed, TrainConfig()))
     batch, seed = tf.constant(images[:batch_size]), tf.constant([1, 2], tf.int64)
     augment(batch, seed)
-    started, cpu = time.perf_counter(), cpu_seconds()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         augment(batch, seed)
-    return (time.perf_counter() - started) / repeats * 1000, (cpu_seconds() - cpu) / repeats * 1000
+    return (time.perf_counter() - started) / repeats * 1000, (time.process_time() - cpu) / repeats * 1000
 
 
 def main() -> None:

@@ -148,7 +148,6 @@ def draw_digit(page, strokes, height: float = 190, wait_after_last: bool = True)
     ``time.perf_counter()`` of the last mouse-up.
     """
     canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for()
     for number, path in enumerate(screen_paths(strokes, box_of(canvas), height), start=1):
         page.mouse.move(*path[0])
         page.mouse.down()
@@ -165,7 +164,6 @@ def touch_digit(page, strokes, height: float = 190) -> None:
     """Replay pen strokes on the canvas with a finger, scaled to ``height`` pixels and centred, as a phone's
     touch screen sends them (the page's context needs ``has_touch=True``); waits for the app after each."""
     canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for()
     for path in screen_paths(strokes, box_of(canvas), height):
         touch_path(page, path)
 

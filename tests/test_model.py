@@ -6,6 +6,7 @@ import pytest
 
 from mnist_app.models.model import (
     ARCHITECTURES,
+    INTERPRETER_BATCH,
     Predictor,
     describe_layers,
     keep_keras_state_between_script_runs,
@@ -61,9 +62,37 @@ def test_load_missing_file(tmp_path):
         load_model(tmp_path / "absent.keras")
 
 
-def test_predictor_agrees_with_model_predict(images):
-    model = make_model("cnn")
+def _with_random_statistics(model: keras.Model) -> keras.Model:
+    """``model`` with batch normalisation's statistics and scales as a trained model has them, not 0 and 1:
+    the predictor folds them into the layers before them, and the defaults would hide a wrong fold."""
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, variance = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(0, 0.5, beta.shape),
+                               rng.normal(0, 0.5, mean.shape), rng.uniform(0.2, 3, variance.shape)])
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_predictor_agrees_with_model_predict(name, images):
+    model = _with_random_statistics(make_model(name))
     np.testing.assert_allclose(Predictor(model)(images), model.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_predictor_reads_a_large_batch_as_its_parts():
+    # More images than one interpreter call takes: the parts are read in turn and put back together in order.
+    predictor = Predictor(_with_random_statistics(make_model("cnn")))
+    images = np.random.default_rng(2).random((2 * INTERPRETER_BATCH + 3, 28, 28), dtype=np.float32)
+    parts = [predictor(images[start : start + 7]) for start in range(0, len(images), 7)]
+    np.testing.assert_allclose(predictor(images), np.concatenate(parts), rtol=1e-5, atol=1e-6)
+
+
+def test_predictor_reuses_its_interpreters(images):
+    predictor = Predictor(make_model("dense"))
+    for _ in range(5):
+        predictor(images)
+    assert predictor._idle.qsize() == 1  # one caller at a time needs one interpreter, kept between calls
 
 
 def test_predictor_accepts_one_image_and_empty_batches(images):
@@ -85,6 +114,7 @@ def test_predictor_is_safe_from_many_threads(images):
         results = list(pool.map(lambda i: predictor(images[i : i + 1 + i % 4]), list(range(12)) * 5))
     for index, result in enumerate(results):
         np.testing.assert_allclose(result, expected[index % 12], rtol=1e-5, atol=1e-6)
+    assert 1 <= predictor._idle.qsize() <= 8  # every interpreter given back, no more than ran at once
 
 
 def test_describe_layers_adds_up_to_the_parameter_count():

@@ -255,10 +255,10 @@ def _split(readings: list[DigitReading], ink: np.ndarray) -> Reading:
 
 
 def load_predictor(model_dir: str | Path) -> Predictor:
-    """The fast predictor of the model stored in ``model_dir``, traced and ready, with its calibration.
+    """The fast predictor of the model stored in ``model_dir``, converted and ready, with its calibration.
 
-    One prediction on a blank image traces the compiled function now, so that the user's first
-    digit does not wait for it.
+    One prediction on a blank image makes the predictor's first interpreter now (TensorFlow Lite packs
+    the weights for its kernels on the first call), so that the user's first digit does not wait for it.
     """
     from mnist_app.models.model import Predictor
     from mnist_app.models.store import load_model_dir, read_card, temperature_of

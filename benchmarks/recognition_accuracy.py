@@ -71,9 +71,8 @@ def flags_summary(scores: np.ndarray) -> str:
     """The share of answers flagged (not sure, or no digit), and the share of the mistakes among them."""
     _, correct, flagged, rejected = scores.astype(float)
     wrong = correct == 0
-    caught = (flagged[wrong] == 1).mean() if wrong.any() else float("nan")
-    return (f"flagged {flagged.mean():.1%} of answers, {caught:.0%} of the {int(wrong.sum())} mistakes"
-            f" ({rejected.mean():.1%} read as no digit)")
+    caught = f"{(flagged[wrong] == 1).mean():.0%} of the {int(wrong.sum())} mistakes" if wrong.any() else "no mistake to catch"
+    return f"flagged {flagged.mean():.1%} of answers, {caught} ({rejected.mean():.1%} read as no digit)"
 
 
 def numbers_accuracy(digits, predictor, count: int, rng, spacing=(0.15, 0.5)) -> tuple[float, float, float, str]:
@@ -98,9 +97,9 @@ def numbers_accuracy(digits, predictor, count: int, rng, spacing=(0.15, 0.5)) ->
     right_length = np.mean([len(text) == len(truth) for text, truth in zip(texts, truths)])
     short = [r for r, truth in zip(readings, truths) if len(r.text) < len(truth)]
     long = sum(len(text) > len(truth) for text, truth in zip(texts, truths))
-    misread = max(1, sum(text != truth for text, truth in zip(texts, truths)))
+    misread = sum(text != truth for text, truth in zip(texts, truths))
     wrongs = (f"of the {misread} misread: {len(short) / misread:.0%} too short ({sum(bool(r.not_digits) for r in short)} of them with "
-              f"a mark read as no digit), {long / misread:.0%} too long; {elapsed:.0f} ms per photo")
+              f"a mark read as no digit), {long / misread:.0%} too long" if misread else "none misread") + f"; {elapsed:.0f} ms per photo"
     # Baseline: cut the photo into equal slices, one per digit, and shrink each (it is even told how many).
     baseline = []
     for photo, truth in zip(photos, truths):
@@ -114,12 +113,12 @@ def print_calibration(scores: np.ndarray) -> None:
     confidences, correct = scores[:2]
     correct = correct.astype(bool)
     print(f"\n{'threshold':>9} {'flagged':>8} {'acc. of the rest':>17} {'errors caught':>14}")
-    errors = max(1, int((~correct).sum()))
+    errors = int((~correct).sum())
     for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         flagged = confidences < threshold
         rest = correct[~flagged]
         caught = int((flagged & ~correct).sum())
-        print(f"{threshold:>9.2f} {flagged.mean():>8.1%} {rest.mean() if len(rest) else float('nan'):>17.2%} {caught / errors:>14.0%}")
+        print(f"{threshold:>9.2f} {flagged.mean():>8.1%} {rest.mean() if len(rest) else float('nan'):>17.2%} {f'{caught / errors:.0%}' if errors else '-':>14}")
 
 
 def main() -> None:

@@ -16,7 +16,15 @@ from mnist_app.reading import preprocess
 from mnist_app.reading.confidence import steady
 from mnist_app.reading.images import read_image, read_picture
 from mnist_app.reading.preprocess import model_input
-from mnist_app.reading.recognize import UNCERTAIN_BELOW, load_predictor, recognize, recognize_many
+from mnist_app.reading.recognize import (
+    NO_DIGIT_WIDTH,
+    UNCERTAIN_BELOW,
+    candidate_scores,
+    load_predictor,
+    recognize,
+    recognize_many,
+)
+from mnist_app.reading.segment import Candidate, Line, Segment, best_grouping
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +248,33 @@ def test_turned_inputs_keep_their_ink_and_turn_back():
     rows = np.nonzero(there[0] > 0.5)[0]
     assert np.corrcoef(rows, columns)[0, 1] > 0.5  # anticlockwise: the top leans left, the bottom right (rows grow down)
     assert turned(np.zeros((0, 28, 28), np.float32), 10.0).shape == (0, 28, 28)
+
+
+def _line(widths_by_span: dict[tuple[int, int], int], height: int = 100) -> Line:
+    """A line whose candidates are the spans of pieces given, each as wide as given."""
+    candidates = tuple(Candidate(first, last, Segment((0, 0, width, height), np.ones((1, 1), bool)))
+                       for (first, last), width in widths_by_span.items())
+    return Line(max(last for _, last in widths_by_span), candidates, height)
+
+
+@pytest.mark.parametrize("swallowed", [0.99, 0.9])
+def test_a_wide_mark_read_as_no_digit_does_not_swallow_a_digit_beside_it(swallowed):
+    """A sure 8, then two touching digits cut into pieces a and b: b reads surely as a digit, a alone and a+b
+    together as no digit. The mark a+b is two digits wide; scored as one mark (NO_DIGIT_WEIGHT * 0.9 = 0.45,
+    more than 0.35 * 0.99 for a beside b) it would drop b."""
+    line = _line({(0, 1): 60, (1, 2): 70, (2, 3): 60, (1, 3): 130})
+    scores = candidate_scores(line, np.array([0.99, 0.3, swallowed, 0.1]))
+    assert best_grouping(line, list(scores)) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("width", [40, 70, round(NO_DIGIT_WIDTH * 100)])
+def test_a_mark_no_wider_than_a_digit_scores_as_before(width):
+    # A letter or a scribble of a digit's width is one mark: NO_DIGIT_WEIGHT * (1 - p), as the tuning assumed.
+    line = _line({(0, 1): 60, (1, 2): width})
+    np.testing.assert_allclose(candidate_scores(line, np.array([0.99, 0.2]))[1], np.log(0.5 * 0.8))
+
+
+def test_a_wide_mark_that_is_its_whole_line_scores_as_before():
+    # A letter or a scribble alone, wide as it may be, swallows no digit: it stays one mark, not a row of 1s.
+    line = _line({(0, 1): 70, (1, 2): 60, (0, 2): 130})
+    np.testing.assert_allclose(candidate_scores(line, np.array([0.3, 0.99, 0.1]))[2], np.log(0.5 * 0.9))

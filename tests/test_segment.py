@@ -73,7 +73,7 @@ def test_whole_image_is_one_segment_and_blank_is_none():
 
 def test_the_grouping_with_the_best_total_wins():
     segment = Segment((0, 0, 1, 1), np.ones((1, 1), bool))
-    line = Line(3, tuple(Candidate(first, last, segment) for first, last in [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]))
+    line = Line(3, tuple(Candidate(first, last, segment) for first, last in [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]), 1)
     log = np.log
 
     def spans_of(chosen):

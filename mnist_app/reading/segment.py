@@ -52,6 +52,7 @@ class Candidate:
 class Line:
     pieces: int  # how many pieces the line's ink was cut into
     candidates: tuple[Candidate, ...]  # every piece alone is one, so a grouping always exists
+    height: int  # in pixels, from the top of its highest piece to the bottom of its lowest
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def _line_candidates(line: list[_Piece], number: int) -> Line:
                 px, py, pw, ph = piece.box
                 mask[py - box[1] : py - box[1] + ph, px - box[0] : px - box[0] + pw] |= piece.mask
             candidates.append(Candidate(first, last, Segment(box, mask, number)))
-    return Line(len(line), tuple(candidates))
+    return Line(len(line), tuple(candidates), height)
 
 
 def _rows(line: list[_Piece]) -> tuple[int, int]:

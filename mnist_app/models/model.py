@@ -94,7 +94,7 @@ class Predictor:
 
     The model's inference graph is converted once, in memory, to TensorFlow Lite (batch normalisation
     folded into the layers before it, dropout gone), whose XNNPACK kernels run it several times faster
-    than TensorFlow does on a CPU: a digit's three views in 0.34 ms instead of 1.65 ms, 1,000 images in
+    than TensorFlow does on a CPU: a digit's three views in 0.4-0.6 ms instead of 1.7 ms, 1,000 images in
     117 ms instead of 253 ms on 2 cores, with probabilities within 1e-6 of the Keras model's
     (benchmarks/predict_latency.py). ``model.predict`` would be slower still: it builds a tf.data
     pipeline on every call. An interpreter serves one call at a time, so the predictor keeps the ones
@@ -170,9 +170,9 @@ def keep_keras_state_between_script_runs() -> None:
     A Streamlit server calls it after every script run, for apps that build a model in the script. Here
     the model is built once and cached, and training runs in a background thread, so the call only does
     harm: it empties TensorFlow's kernel cache (the Inside page's next explanation re-creates its kernels;
-    predictions took 50-70 ms instead of 3 when they still ran on TensorFlow), runs a full garbage collection (about 230 ms with TensorFlow loaded, on 2 cores), and
-    replaces Keras's global state under a running training job. Keras's own code calls the function
-    from its home module, which stays as it is.
+    predictions took 50-70 ms instead of 3 when they still ran on TensorFlow), runs a full garbage
+    collection (about 230 ms with TensorFlow loaded, on 2 cores), and replaces Keras's global state under a
+    running training job. Keras's own code calls the function from its home module, which stays as it is.
     """
     keras.backend.clear_session = _keep_session
 

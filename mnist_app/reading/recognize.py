@@ -235,9 +235,10 @@ def candidate_scores(line: segment.Line, sure: np.ndarray) -> np.ndarray:
     is its whole line (a letter or a scribble alone) swallows no digit, and pays once: cut up, its strokes
     would read as 1s.
     """
-    widths = np.array([candidate.segment.box[2] if 0 < candidate.first or candidate.last < line.pieces else 0
-                       for candidate in line.candidates]) / (NO_DIGIT_WIDTH * max(line.height, 1))
-    no_digit = np.where(sure < NOT_A_DIGIT_BELOW, NO_DIGIT_WEIGHT * (1 - sure), 0.0) ** np.maximum(widths, 1.0)
+    mark_width = NO_DIGIT_WIDTH * max(line.height, 1)  # in pixels
+    marks = np.array([1.0 if (candidate.first, candidate.last) == (0, line.pieces)  # the whole line
+                      else max(1.0, candidate.segment.box[2] / mark_width) for candidate in line.candidates])
+    no_digit = np.where(sure < NOT_A_DIGIT_BELOW, NO_DIGIT_WEIGHT * (1 - sure), 0.0) ** marks
     return np.log(np.clip(np.maximum(sure, no_digit), 1e-12, 1.0))
 
 

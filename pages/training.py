@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_app.models.model import describe_layers
 from ui.access import access_ui
 from ui.curves import curves_chart_ui
-from ui.model_card import model_card_ui
+from ui.model_card import epochs_kept, model_card_ui
 from ui.resources import active_model
 from ui.retrain import retrain_ui
 from ui.versions_list import versions_ui
@@ -26,16 +26,22 @@ st.subheader(f"How the active model, {model.version.id}, was trained")
 summary = st.columns(5)
 summary[0].metric("Test accuracy", f"{card['test']['accuracy']:.2%}")
 summary[1].metric("Test loss", f"{card['test']['loss']:.4f}")
-summary[2].metric("Epochs", f"{card['epochs_run']}", f"kept: {card.get('best_epoch', card['epochs_run'])}", delta_color="off", delta_arrow="off",
-                  help="Epochs trained, and the one whose weights were kept: the best on the validation images")
+epochs, kept = epochs_kept(card)
+summary[2].metric("Epochs", epochs, f"kept: {kept}", delta_color="off", delta_arrow="off",
+                  help="Epochs trained, and the one whose weights were kept: the best on the validation images "
+                       "(for an ensemble, each member's)")
 summary[3].metric("Training time", f"{card['train_seconds'] / 60:.1f} min")
 summary[4].metric("Parameters", f"{card['parameters']:,}")
 
-left, right = st.columns(2)
-with left:
-    curves_chart_ui(card["history"], "loss", "Loss (log scale)", key="training_loss")
-with right:
-    curves_chart_ui(card["history"], "accuracy", "Accuracy", key="training_accuracy")
+members = card.get("members") or [card]  # an ensemble's members each learned on their own: a tab of curves each
+places = st.tabs([f"Member {n} (seed {member['seed']})" for n, member in enumerate(members, 1)]) if len(members) > 1 else [st.container()]
+for number, (member, place) in enumerate(zip(members, places, strict=True), start=1):
+    with place:
+        left, right = st.columns(2)
+        with left:
+            curves_chart_ui(member["history"], "loss", "Loss (log scale)", key=f"training_loss_{number}")
+        with right:
+            curves_chart_ui(member["history"], "accuracy", "Accuracy", key=f"training_accuracy_{number}")
 st.caption("Training accuracy is measured on distorted images (rotated, scaled, sheared, thicker or thinner), "
            "so it sits below the validation accuracy on the plain ones.")
 

@@ -174,3 +174,24 @@ def test_a_network_with_convolutions_has_no_templates(cnn):
     with pytest.raises(ValueError, match="has convolutions"):
         cnn.templates()
 
+
+
+def test_an_ensemble_is_explained_whole_and_shows_its_first_member_s_layers(digits):
+    from mnist_app.models.model import Predictor, make_ensemble
+
+    keras.utils.set_random_seed(6)
+    first, second = make_model("cnn"), make_model("cnn")
+    ensemble = make_ensemble([first, second])
+    explainer = Explainer(ensemble, temperature=1.3)
+    assert explainer.members == 2 and explainer.model.name == "member_1"
+    # The answers are the ensemble's, as the app reports them, not its first member's.
+    expected = steady(Predictor(ensemble), digits[0], 1.3)
+    np.testing.assert_allclose([explainer.probabilities(image) for image in digits[0]], expected, atol=1e-5)
+    # Its maps are complete for its score, the log of its mean probability.
+    image = digits[0][0]
+    maps = explainer.saliency(image, list(range(10)), smoothing=0)
+    gained = explainer.logits(image) - explainer.logits(np.zeros((28, 28), np.float32))
+    np.testing.assert_allclose(maps.sum(axis=(1, 2)), gained, atol=0.05 * np.abs(maps).sum(axis=(1, 2)).max())
+    # The layers shown are the first member's: its first maps are its own filters over the input.
+    np.testing.assert_array_equal(explainer.first_filters(), Explainer(first).first_filters())
+    assert len(explainer.feature_maps(image)) == 4

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from mnist_app.handwriting.pendigits import write_on_paper
 from tests.apptest import app
 from tests.test_pages import canvas, canvas_image, drawn, photo_read  # noqa: F401  (canvas: the fake canvas fixture)
+from tests.test_training_page import ensemble_version  # noqa: F401  (a fixture)
 from ui.navigation import page_file
 
 FEATURE_MAPS = ["Block 1, convolution 1", "Block 1, convolution 2", "Block 2, convolution 1", "Block 2, convolution 2"]
@@ -161,3 +162,10 @@ def test_a_link_from_a_photo_in_a_session_without_one_shows_mnist(mnist):
     test = inside(app(), **{"from": "photo"})
     assert not test.exception and "inside_source" not in [c.key for c in test.get("segmented_control")]  # MNIST alone
     assert not test.run().exception and captions(test)[0].startswith("test image #0,")
+
+
+def test_an_ensemble_is_explained_whole_and_says_whose_layers_are_shown(ensemble_version):  # noqa: F811
+    test = app("inside")
+    assert not test.exception and test.selectbox(key="inside_model").value == ensemble_version
+    assert any("ensemble of 2 networks trained alike" in c.value and "layers of the first" in c.value for c in test.caption)
+    assert captions(test)[-10:] == [str(digit) for digit in range(10)]  # its first member's templates

@@ -219,3 +219,29 @@ def test_the_retrain_names_each_collection_of_pen_digits_it_learns_from(monkeypa
     monkeypatch.setenv("UJIPEN_PATH", str(uji))  # pendigits stays none (the tests' default)
     text = caption(app("training"))
     assert "UJI Pen Characters (Spain), writers 1-9, 17" in text and "UCI pen-based" not in text
+
+
+@pytest.fixture
+def ensemble_version(mnist, runs_dir, tmp_path) -> str:
+    """An active version that is an ensemble of two dense baselines (the second's card says seed 2)."""
+    from mnist_app.training.ensemble import combine
+
+    second = shutil.copytree(SHIPPED.parent / "mnist-dense", tmp_path / "second")
+    card = store.read_card(second)
+    card["config"]["seed"] = 2
+    (second / store.CARD_FILE).write_text(json.dumps(card))
+    combine([SHIPPED.parent / "mnist-dense", second], runs_dir / "20261207-120000", data=mnist)
+    versions.activate(Paths.from_env(), "20261207-120000")
+    return "20261207-120000"
+
+
+def test_an_ensemble_shows_each_member_s_curves_and_epochs(ensemble_version):
+    test = app("training")
+    assert not test.exception
+    assert [tab.label for tab in test.tabs] == ["Member 1 (seed 1)", "Member 2 (seed 2)"]
+    assert len(test.get("plotly_chart")) == 4
+    epochs = next(m for m in test.main.metric if m.label == "Epochs")
+    assert epochs.value == "23 + 23" and "kept: 15 and 15" in str(epochs.proto.delta)
+    card = next(m.value for m in test.markdown if m.value.startswith("- **Version:**"))
+    assert "an ensemble of 2 networks trained alike" in card and "seed 2: 23 epochs, keeping 15" in card
+    assert run_table(test, ensemble_version)["epochs"] == "23 + 23, kept 15 and 15"

@@ -17,8 +17,7 @@ def model_card_ui(version: Version) -> None:
     lines = {
         "Version": f"{version.id} ({'shipped with the app' if version.shipped else 'trained here'})",
         "Architecture": f"{card['name'].upper()}, {card['parameters']:,} parameters",
-        "Trained": f"{local_time(card['created'])}, in {card['train_seconds'] / 60:.1f} min: {card['epochs_run']} epochs, "
-                   f"keeping epoch {card.get('best_epoch', card['epochs_run'])}, the best on validation",
+        "Trained": f"{local_time(card['created'])}, in {card['train_seconds'] / 60:.1f} min: {epochs_in_words(card)}",
         "Data": f"{card['train_images']:,} training and {card['validation_images']:,} validation images",
         "Augmentation": "on (rotation, scale, shear, stroke weight)" if config["augment"] else "off",
         "Pen-drawn digits": pen_source(config),
@@ -26,6 +25,23 @@ def model_card_ui(version: Version) -> None:
         "Libraries": f"TensorFlow {card['versions']['tensorflow']}, Keras {card['versions']['keras']}",
     }
     st.markdown("\n".join(f"- **{label}:** {value}" for label, value in lines.items()))
+
+
+def epochs_in_words(card: dict) -> str:
+    """"24 epochs, keeping epoch 16, the best on validation"; for an ensemble, each member's."""
+    members = card.get("members")
+    if not members:
+        return f"{card['epochs_run']} epochs, keeping epoch {card.get('best_epoch', card['epochs_run'])}, the best on validation"
+    each = "; ".join(f"seed {member['seed']}: {member['epochs_run']} epochs, keeping {member.get('best_epoch', member['epochs_run'])}"
+                     for member in members)
+    return f"an ensemble of {len(members)} networks trained alike, answering the mean of their probabilities ({each})"
+
+
+def epochs_kept(card: dict) -> tuple[str, str]:
+    """("24", "16"): epochs trained and the one kept; for an ensemble each member's, ("24 + 24", "16 and 19")."""
+    members = card.get("members") or [card]
+    return (" + ".join(str(member["epochs_run"]) for member in members),
+            " and ".join(str(member.get("best_epoch", member["epochs_run"])) for member in members))
 
 
 def pen_source(config: dict) -> str:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from mnist_app.config import Paths
 from mnist_app.models import versions
+from ui.model_card import epochs_kept
 from ui.resources import ActiveModel, active_model
 from ui.session import rerun_saying
 from ui.wording import local_time
@@ -62,7 +63,7 @@ def _row(version: versions.Version, active: ActiveModel) -> dict:
         "state": _state(version),
         "vs active": f"{(accuracy - active.card['test']['accuracy']) * 100:+.2f}" if accuracy is not None else "",
         "test errors": f"{test['errors']:,}" if "errors" in test else "",
-        "epochs": f"{card['epochs_run']}, kept {card.get('best_epoch', card['epochs_run'])}" if "epochs_run" in card else "",
+        "epochs": "{}, kept {}".format(*epochs_kept(card)) if "epochs_run" in card else "",
         "held-out corrections": held_out_read(card),
         "model": card.get("name", "").upper(),
         "created": local_time(card.get("created") or version.started),

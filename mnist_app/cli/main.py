@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_app train|models|activate|evaluate|predict|check|corrections``.
+"""Command line: ``python -m mnist_app train|ensemble|models|activate|evaluate|predict|check|corrections``.
 
 Errors a user can cause (bad arguments, a missing data or model file) end with a one-line reason on
 stderr and a non-zero exit status, never a traceback.
@@ -15,6 +15,7 @@ import sys
 
 from mnist_app.cli.arguments import CommandFailed
 from mnist_app.cli.corrections import add_corrections_parser
+from mnist_app.cli.ensemble import add_ensemble_parser
 from mnist_app.cli.models import add_model_parsers
 from mnist_app.cli.predict import add_predict_parser
 from mnist_app.cli.train import add_train_parser
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(commands)  # train (cli/train.py)
+    add_ensemble_parser(commands)  # ensemble (cli/ensemble.py)
     add_predict_parser(commands)  # predict (cli/predict.py)
     add_model_parsers(commands)  # models, activate, evaluate, check (cli/models.py)
     add_corrections_parser(commands)  # corrections list|export|accept|delete|relabel (cli/corrections.py)

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from mnist_app.models.model import members_of
 from mnist_app.reading.confidence import steady
 
 # The 2x2 poolings make the gradients of neighbouring pixels alternate in sign, a checkerboard that says
@@ -52,23 +53,32 @@ class Explainer:
     """A trained model's probabilities, saliency maps, feature maps and weights, for one input at a time.
 
     ``model`` takes (N, 28, 28) floats in [0, 1] and ends with a Dense layer of 10 units with softmax, as
-    every model of model.py does; ``temperature`` is its calibration (see calibrate.py).
+    every model of model.py does, or is an ensemble of such networks (model.make_ensemble); ``temperature``
+    is its calibration (see calibrate.py). An ensemble's answers and saliency maps are the whole ensemble's,
+    its score the log of its mean probability; its layers and weights are those of its first member
+    (``self.model``), one of ``self.members`` networks.
     """
 
     def __init__(self, model: keras.Model, temperature: float = 1.0, steps: int = STEPS):
-        last = model.layers[-1]
+        members = members_of(model)
+        network = members[0]  # the network whose layers and weights are shown
+        last = network.layers[-1]
         if not isinstance(last, layers.Dense) or last.units != 10:
-            raise ValueError(f"model {model.name!r} must end with a Dense layer of 10 units, not {type(last).__name__}")
+            raise ValueError(f"model {network.name!r} must end with a Dense layer of 10 units, not {type(last).__name__}")
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}")
-        self.model = model
+        self.model = network
+        self.members = len(members)
         self.temperature = temperature
         self.steps = steps
-        features = keras.Model(model.inputs, last.input)  # everything before the last layer's softmax
-        kernel, bias = last.kernel, last.bias
-        self._logits = lambda images: tf.matmul(features(images, training=False), kernel) + bias
-        self._convolutions = _convolution_outputs(model)
-        self._maps = keras.Model(model.inputs, [output for *_, output in self._convolutions]) if self._convolutions else None
+        if len(members) == 1:
+            features = keras.Model(network.inputs, last.input)  # everything before the last layer's softmax
+            kernel, bias = last.kernel, last.bias
+            self._logits = lambda images: tf.matmul(features(images, training=False), kernel) + bias
+        else:  # the mean of several softmaxes has no logits; its log is a score whose softmax is that mean
+            self._logits = lambda images: tf.math.log(tf.maximum(model(images, training=False), 1e-30))
+        self._convolutions = _convolution_outputs(network)
+        self._maps = keras.Model(network.inputs, [output for *_, output in self._convolutions]) if self._convolutions else None
         # Everything runs as traced functions: a Keras model called eagerly costs ~10 ms of Python per call.
         batch = tf.TensorSpec(shape=(None, 28, 28), dtype=tf.float32)
         self._scores = tf.function(self._logits, input_signature=[batch])

@@ -63,6 +63,30 @@ def make_dense() -> keras.Model:
 ARCHITECTURES: dict[str, Callable[[], keras.Model]] = {"cnn": make_cnn, "dense": make_dense}
 
 
+def make_ensemble(members: list[keras.Model]) -> keras.Model:
+    """One model that reads each image with every member and answers the mean of their probabilities.
+
+    Networks trained alike from different seeds make different mistakes, so their mean is right more
+    often than any one of them. The result is an ordinary model with the same input and output as its
+    members: it saves, loads, predicts and is calibrated as a single one does. Each member is a new
+    functional model over the given one's layers (named member_1, member_2...), so their weights are shared.
+    """
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least two models, got {len(members)}")
+    if len({id(member) for member in members}) < len(members):
+        raise ValueError("an ensemble's members must be different models: the same one twice adds nothing")
+    inputs = keras.Input(shape=(28, 28), name="image")
+    outputs = [keras.Model(member.inputs[0], member.outputs[0], name=f"member_{number}")(inputs)
+               for number, member in enumerate(members, start=1)]
+    return keras.Model(inputs, layers.Average(name="probabilities")(outputs), name="ensemble")
+
+
+def members_of(model: keras.Model) -> list[keras.Model]:
+    """The networks an ensemble of make_ensemble averages, in order; a single network is its own one member."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return nested or [model]
+
+
 def make_model(name: str) -> keras.Model:
     """A new, untrained model of the named architecture."""
     if name not in ARCHITECTURES:

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -161,9 +161,7 @@ def new_run_dir(paths: Paths, config: dict[str, Any], **fields: Any) -> Path:
     """Create the directory of a new run, named by the time, with run.json saying it is running (plus
     ``fields``)."""
     paths.runs_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for suffix in ["", *(f"-{n}" for n in range(2, 100))]:
-        run_dir = paths.runs_dir / f"{stamp}{suffix}"
+    for run_dir in run_dir_names(paths):
         try:
             run_dir.mkdir()
         except FileExistsError:
@@ -171,6 +169,13 @@ def new_run_dir(paths: Paths, config: dict[str, Any], **fields: Any) -> Path:
         write_run_state(run_dir, "running", config=config, pid=os.getpid(), started=_now(), **fields)
         return run_dir
     raise RuntimeError(f"could not name a new run in {paths.runs_dir}")
+
+
+def run_dir_names(paths: Paths) -> Iterator[Path]:
+    """Names for a new version in the runs folder, from the time: 20261121-101503, then -2, -3... if taken."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for suffix in ["", *(f"-{n}" for n in range(2, 100))]:
+        yield paths.runs_dir / f"{stamp}{suffix}"
 
 
 def write_run_state(run_dir: Path, state: str, **fields: Any) -> None:

@@ -92,7 +92,7 @@ def test_an_ensemble_combined_with_another_model_counts_its_members(member_dirs,
     card["config"]["seed"] = 3
     (tmp_path / "third" / CARD_FILE).write_text(json.dumps(card))
     result = combine([pair, tmp_path / "third"], tmp_path / "three", data=mnist)
-    assert [member["seed"] for member in result.card["members"]] == [1, 2, 3]
+    assert [member["seed"] for member in result.card["members"]] == [1, 2, 3] and result.card["name"] == "dense ensemble"
     assert len(members_of(load_model_dir(result.model_dir))) == 3
 
 

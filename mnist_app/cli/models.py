@@ -38,12 +38,12 @@ def run_models(args: argparse.Namespace, argv: list[str]) -> int:
     active = versions.active_version(paths)
     if active.problem:
         print(f"warning: {active.problem}", file=sys.stderr)
-    print(f"  {'id':<18} {'state':<12} {'created':<20} {'model':<6} {'accuracy':>8} {'epochs':>6}")
+    print(f"  {'id':<18} {'state':<12} {'created':<20} {'model':<12} {'accuracy':>8} {'epochs':>6}")
     for version in versions.list_versions(paths):
         card = version.card or {}
         marker = "*" if version.id == active.version.id else " "
         accuracy = f"{card['test']['accuracy']:.2%}" if card else ""
-        print(f"{marker} {version.id:<18} {version.state:<12} {card.get('created', '')[:19]:<20} {card.get('name', ''):<6} "
+        print(f"{marker} {version.id:<18} {version.state:<12} {card.get('created', '')[:19]:<20} {card.get('name', ''):<12} "
               f"{accuracy:>8} {card.get('epochs_run', ''):>6}")
     return 0
 

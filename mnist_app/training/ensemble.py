@@ -46,7 +46,7 @@ def combine(member_dirs: list[str | Path], out_dir: str | Path, *, data: Mnist |
     evaluation = evaluate(predictor, data.x_test, data.y_test)
     config = cards[0]["config"]
     card = {
-        "name": f"{cards[0]['name']} ensemble",
+        "name": f"{member_cards[0]['name']} ensemble",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": command or f"mnist_app.training.ensemble.combine({[str(directory) for directory in member_dirs]!r})",
         "config": config,  # the first member's: the members share their data (checked above), not their seeds

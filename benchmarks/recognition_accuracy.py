@@ -10,7 +10,7 @@ Figures, the single digits beside the plain-resize baseline (the canvas or photo
            spaced as the photos of training are, and written tight (touching, leaning into each other)
 For the single digits also: the share of answers flagged "not sure" (or no digit), the share of the
 mistakes among them, and each writer's canvas accuracy (lowest, median, highest). With --calibrate it
-prints how those change with the threshold. Use --set tra --writers 25 26 27 28 29 30 (held out of
+prints how those change with the threshold (for an ensemble, also with its members' disagreement). Use --set tra --writers 25 26 27 28 29 30 (held out of
 training) for tuning; --set tes (14 writers never trained or tuned on) only to report.
 """
 
@@ -31,6 +31,8 @@ from writer_sets import SETS, read_set  # noqa: E402
 
 from mnist_app.config import Paths  # noqa: E402
 from mnist_app.handwriting.pendigits import draw_like_a_user, write_on_paper  # noqa: E402
+from mnist_app.models.model import Predictor, members_of  # noqa: E402
+from mnist_app.reading.confidence import steady  # noqa: E402
 from mnist_app.reading.recognize import load_predictor, recognize_many  # noqa: E402
 
 TIGHT = (-0.05, 0.12)  # the gaps between digits of a number written tight, in digit heights (below 0: overlapping)
@@ -44,8 +46,8 @@ def plain_resize(image: np.ndarray) -> np.ndarray:
 
 
 def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tuple[np.ndarray, float, np.ndarray, float, list[str]]:
-    """(right per image, baseline accuracy, (confidence, right, flagged, read as no digit) per image, ms per
-    image, the text read per image)."""
+    """(right per image, baseline accuracy, (confidence, right, flagged, read as no digit, members disagree)
+    per image, ms per image, the text read per image)."""
     started = time.perf_counter()
     readings = recognize_many(images, predictor, single=single)
     elapsed = (time.perf_counter() - started) * 1000 / len(images)
@@ -54,7 +56,22 @@ def single_digit_accuracy(images, labels, predictor, single: bool = True) -> tup
     flagged = np.array([len(r.digits) != 1 or r.digits[0].uncertain for r in readings])
     rejected = np.array([r.empty and bool(r.not_digits) for r in readings])
     baseline = predictor(np.stack([plain_resize(image) for image in images])).argmax(axis=1)
-    return correct, (baseline == labels).mean(), np.stack([confidences, correct, flagged, rejected]), elapsed, [r.text for r in readings]
+    scores = np.stack([confidences, correct, flagged, rejected, members_disagree(readings, predictor)])
+    return correct, (baseline == labels).mean(), scores, elapsed, [r.text for r in readings]
+
+
+def members_disagree(readings, predictor) -> np.ndarray:
+    """Per reading of one digit, whether the members of an ensemble, each read as the app reads (its three
+    views), name different digits; False for a single network and for readings of no digit or several."""
+    members = members_of(predictor.model)
+    single = [index for index, reading in enumerate(readings) if len(reading.digits) == 1]
+    disagree = np.zeros(len(readings), bool)
+    if len(members) < 2 or not single:
+        return disagree
+    inputs = np.stack([readings[index].digits[0].model_input for index in single])
+    votes = np.stack([steady(Predictor(member), inputs, 1.0).argmax(axis=1) for member in members])
+    disagree[single] = (votes != votes[0]).any(axis=0)
+    return disagree
 
 
 def top_mistakes(texts: list[str], labels: np.ndarray, count: int = 6) -> str:
@@ -69,7 +86,7 @@ def top_mistakes(texts: list[str], labels: np.ndarray, count: int = 6) -> str:
 
 def flags_summary(scores: np.ndarray) -> str:
     """The share of answers flagged (not sure, or no digit), and the share of the mistakes among them."""
-    _, correct, flagged, rejected = scores.astype(float)
+    _, correct, flagged, rejected, _ = scores.astype(float)
     wrong = correct == 0
     caught = f"{(flagged[wrong] == 1).mean():.0%} of the {int(wrong.sum())} mistakes" if wrong.any() else "no mistake to catch"
     return f"flagged {flagged.mean():.1%} of answers, {caught} ({rejected.mean():.1%} read as no digit)"
@@ -110,15 +127,19 @@ def numbers_accuracy(digits, predictor, count: int, rng, spacing=(0.15, 0.5)) ->
 
 
 def print_calibration(scores: np.ndarray) -> None:
-    confidences, correct = scores[:2]
-    correct = correct.astype(bool)
+    """How the flags change with the threshold; for an ensemble, also when disagreeing members flag too."""
+    confidences, correct, disagree = scores[0], scores[1].astype(bool), scores[4].astype(bool)
     print(f"\n{'threshold':>9} {'flagged':>8} {'acc. of the rest':>17} {'errors caught':>14}")
     errors = int((~correct).sum())
-    for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
-        flagged = confidences < threshold
+    rules = [(f"{threshold:.2f}", confidences < threshold) for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)]
+    if disagree.any():
+        rules += [(f"{threshold:.2f}|vote", (confidences < threshold) | disagree) for threshold in (0.7, 0.75, 0.8)]
+    for name, flagged in rules:
         rest = correct[~flagged]
         caught = int((flagged & ~correct).sum())
-        print(f"{threshold:>9.2f} {flagged.mean():>8.1%} {rest.mean() if len(rest) else float('nan'):>17.2%} {f'{caught / errors:.0%}' if errors else '-':>14}")
+        print(f"{name:>9} {flagged.mean():>8.1%} {rest.mean() if len(rest) else float('nan'):>17.2%} {f'{caught / errors:.0%}' if errors else '-':>14}")
+    if disagree.any():
+        print("(|vote: also flagged where the ensemble's members, each read alone, name different digits)")
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Server-side latency of the Draw page: from a canvas result to the prediction, and a whole page rerun.
 
-    python benchmarks/draw_latency.py [--strokes N]
+    python benchmarks/draw_latency.py [--strokes N] [--model DIR] [--recognition-only]
 
 1. recognition: PNG bytes of a 280x280 canvas (what the canvas component sends) -> decoded array ->
    recognize() (preprocessing and the model), median and 95th percentile over N drawings, in wall time
@@ -51,12 +51,14 @@ def summary(times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=200)
+    parser.add_argument("--model", type=Path, default=Paths().default_model_dir, help="for the recognition figures (default: the shipped model)")
+    parser.add_argument("--recognition-only", action="store_true", help="skip the page reruns")
     args = parser.parse_args()
     digits = read_pendigits(PROJECT.parent / "shared" / "data" / "pendigits" / "pendigits-orig.tra")
     rng = np.random.default_rng(0)
     drawings = [canvas_png(digits[i], rng) for i in rng.choice(len(digits), args.strokes, replace=False)]
 
-    predictor = load_predictor(Paths().default_model_dir)
+    predictor = load_predictor(args.model)
     times, cpu = [], []
     for png in drawings:
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -74,6 +76,8 @@ def main() -> None:
         recognize(array, predictor)
         times.append((time.perf_counter() - started) * 1000)
     print(f"canvas array -> prediction (preprocess, model):          {summary(times)}")
+    if args.recognition_only:
+        return
 
     from streamlit.testing.v1 import AppTest
 

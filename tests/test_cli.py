@@ -79,8 +79,8 @@ def test_evaluate_json_on_the_shipped_model(mnist, shipped_model_dir):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     summary = json.loads(lines[0])
-    # 99.57%: the model that also reads writing conventions and says "not a digit" (docs/figures.md).
-    assert summary["accuracy"] >= 0.995 and summary["count"] == 10000
+    # 99.71%: the ensemble of three networks that also read writing conventions and say "not a digit" (docs/figures.md).
+    assert summary["accuracy"] >= 0.997 and summary["count"] == 10000
     assert summary["loss"] < 0.05
     assert summary["accuracy"] == pytest.approx(read_card(shipped_model_dir)["test"]["accuracy"])
 

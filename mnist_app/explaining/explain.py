@@ -15,6 +15,7 @@ input has a blank map. The tests check all three.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,34 +55,27 @@ class Explainer:
 
     ``model`` takes (N, 28, 28) floats in [0, 1] and ends with a Dense layer of 10 units with softmax, as
     every model of model.py does, or is an ensemble of such networks (model.make_ensemble); ``temperature``
-    is its calibration (see calibrate.py). An ensemble's answers and saliency maps are the whole ensemble's,
-    its score the log of its mean probability; its layers and weights are those of its first member
-    (``self.model``), one of ``self.members`` networks.
+    is its calibration (see calibrate.py). An ensemble's answers are its own (the mean of its members'
+    probabilities), its scores the mean of its members' logits, so that its saliency maps are the mean of
+    theirs; its layers and weights are those of its first member (``self.model``), one of ``self.members``.
     """
 
     def __init__(self, model: keras.Model, temperature: float = 1.0, steps: int = STEPS):
-        members = members_of(model)
-        network = members[0]  # the network whose layers and weights are shown
-        last = network.layers[-1]
-        if not isinstance(last, layers.Dense) or last.units != 10:
-            raise ValueError(f"model {network.name!r} must end with a Dense layer of 10 units, not {type(last).__name__}")
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}")
-        self.model = network
+        members = members_of(model)
+        member_logits = [_logits_of(member) for member in members]
+        self.model = members[0]  # the network whose layers and weights are shown
         self.members = len(members)
         self.temperature = temperature
         self.steps = steps
-        if len(members) == 1:
-            features = keras.Model(network.inputs, last.input)  # everything before the last layer's softmax
-            kernel, bias = last.kernel, last.bias
-            self._logits = lambda images: tf.matmul(features(images, training=False), kernel) + bias
-        else:  # the mean of several softmaxes has no logits; its log is a score whose softmax is that mean
-            self._logits = lambda images: tf.math.log(tf.maximum(model(images, training=False), 1e-30))
-        self._convolutions = _convolution_outputs(network)
-        self._maps = keras.Model(network.inputs, [output for *_, output in self._convolutions]) if self._convolutions else None
+        self._logits = lambda images: tf.add_n([logits(images) for logits in member_logits]) / len(member_logits)
+        self._convolutions = _convolution_outputs(self.model)
+        self._maps = keras.Model(self.model.inputs, [output for *_, output in self._convolutions]) if self._convolutions else None
         # Everything runs as traced functions: a Keras model called eagerly costs ~10 ms of Python per call.
         batch = tf.TensorSpec(shape=(None, 28, 28), dtype=tf.float32)
         self._scores = tf.function(self._logits, input_signature=[batch])
+        self._probabilities = tf.function(lambda images: model(images, training=False), input_signature=[batch])
         if self._maps is not None:
             self._feature_maps = tf.function(lambda images: self._maps(images, training=False), input_signature=[batch])
         spec = tf.TensorSpec(shape=(28, 28), dtype=tf.float32)
@@ -98,8 +92,7 @@ class Explainer:
 
     def probabilities(self, image: np.ndarray) -> np.ndarray:
         """(28, 28) -> (10,) float32 calibrated probabilities, as the app reports them (confidence.steady)."""
-        return steady(lambda views: tf.nn.softmax(self._scores(views)).numpy(), _batch_of_one(image).numpy(),
-                      self.temperature)[0]
+        return steady(lambda views: self._probabilities(views).numpy(), _batch_of_one(image).numpy(), self.temperature)[0]
 
     def saliency(self, image: np.ndarray, digits: list[int], smoothing: float = SMOOTHING) -> np.ndarray:
         """(28, 28) input -> (len(digits), 28, 28) float32 integrated gradients of each digit's score,
@@ -183,6 +176,15 @@ class Explainer:
             tape.watch(points)
             scores = self._logits(points)
         return tape.jacobian(scores, points)[0, :, 0]  # (1, 10, 1, 28, 28) -> (10, 28, 28)
+
+
+def _logits_of(network: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
+    """(N, 28, 28) -> (N, 10) scores before the softmax of ``network``'s last layer, a Dense of 10 units."""
+    last = network.layers[-1]
+    if not isinstance(last, layers.Dense) or last.units != 10:
+        raise ValueError(f"model {network.name!r} must end with a Dense layer of 10 units, not {type(last).__name__}")
+    features = keras.Model(network.inputs, last.input)  # everything before the last layer's softmax
+    return lambda images: tf.matmul(features(images, training=False), last.kernel) + last.bias
 
 
 def load_explainer(model_dir: str | Path) -> Explainer:

@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=Paths().default_model_dir)
     parser.add_argument("--set", choices=SETS, default="tes", help="the writers (benchmarks/writer_sets.py)")
     parser.add_argument("--writers", type=int, nargs="+", default=None, help="only these writers of the set")
-    parser.add_argument("--per-kind", type=int, default=300, help="drawings of each kind of non-digit (default: %(default)s)")
+    parser.add_argument("--per-kind", type=int, default=300, help="drawings of each kind of non-digit (default: %(default)s; 0: only the conventions)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -90,7 +90,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     print(f"model {args.model.name}; {len({d.writer for d in digits})} writers of {args.set}\n")
     conventions_table(digits, predictor, rng)
-    not_digits_table(digits, predictor, rng, args.per_kind)
+    if args.per_kind > 0:
+        not_digits_table(digits, predictor, rng, args.per_kind)
 
 
 if __name__ == "__main__":

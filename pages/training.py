@@ -26,10 +26,9 @@ st.subheader(f"How the active model, {model.version.id}, was trained")
 summary = st.columns(5)
 summary[0].metric("Test accuracy", f"{card['test']['accuracy']:.2%}")
 summary[1].metric("Test loss", f"{card['test']['loss']:.4f}")
-epochs, kept = epochs_kept(card)
-summary[2].metric("Epochs", epochs, f"kept: {kept}", delta_color="off", delta_arrow="off",
+summary[2].metric("Epochs", f"{card['epochs_run']}", f"kept: {epochs_kept(card)[1]}", delta_color="off", delta_arrow="off",
                   help="Epochs trained, and the one whose weights were kept: the best on the validation images "
-                       "(for an ensemble, each member's)")
+                       "(for an ensemble, all its networks' epochs, and the one each kept)")
 summary[3].metric("Training time", f"{card['train_seconds'] / 60:.1f} min")
 summary[4].metric("Parameters", f"{card['parameters']:,}")
 

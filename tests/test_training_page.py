@@ -242,7 +242,7 @@ def test_an_ensemble_shows_each_member_s_curves_and_epochs(ensemble_version):
     assert [tab.label for tab in test.tabs] == ["Member 1 (seed 1)", "Member 2 (seed 2)"]
     assert len(test.get("plotly_chart")) == 4
     epochs = next(m for m in test.main.metric if m.label == "Epochs")
-    assert epochs.value == "23 + 23" and "kept: 15 and 15" in str(epochs.proto.delta)
+    assert epochs.value == "46" and "kept: 15, 15" in str(epochs.proto.delta)  # both networks' epochs, the one each kept
     card = next(m.value for m in test.markdown if m.value.startswith("- **Version:**"))
     assert "an ensemble of 2 networks trained alike" in card and "seed 2: 23 epochs, keeping 15" in card
-    assert run_table(test, ensemble_version)["epochs"] == "23 + 23, kept 15 and 15"
+    assert run_table(test, ensemble_version)["epochs"] == "23 + 23, kept 15, 15"

@@ -193,7 +193,7 @@ def layers_ui(explainer: Explainer, subject: Subject) -> None:
     """Every convolution's feature maps and the first layer's filters; for a dense network, its templates."""
     if explainer.members > 1:
         st.caption(f"This model is an ensemble of {explainer.members} networks trained alike, which answer together "
-                   "(the mean of their probabilities, explained above). Below are the layers of the first of them.")
+                   "(the mean of their probabilities; the maps above are the mean of theirs). Below are the layers of the first of them.")
     if not explainer.has_convolutions:
         _templates_ui(explainer, subject)
         return

@@ -38,10 +38,10 @@ def epochs_in_words(card: dict) -> str:
 
 
 def epochs_kept(card: dict) -> tuple[str, str]:
-    """("24", "16"): epochs trained and the one kept; for an ensemble each member's, ("24 + 24", "16 and 19")."""
+    """("24", "16"): epochs trained and the one kept; for an ensemble each member's, ("24 + 22", "16, 14")."""
     members = card.get("members") or [card]
     return (" + ".join(str(member["epochs_run"]) for member in members),
-            " and ".join(str(member.get("best_epoch", member["epochs_run"])) for member in members))
+            ", ".join(str(member.get("best_epoch", member["epochs_run"])) for member in members))
 
 
 def pen_source(config: dict) -> str:

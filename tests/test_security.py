@@ -46,6 +46,9 @@ def controls(test: AppTest) -> set[str]:
     return {widget.key for widget in (*test.button, *test.selectbox)} & {*CONTROLS, "training_version"}
 
 
+ACTIVE_CHARTS = 6  # the active (shipped) model's curves: loss and accuracy of each of its three networks
+
+
 def test_without_settings_every_visitor_may_retrain(mnist):
     test = training_page()
     assert controls(test) == {"training_start", "training_make_active", "training_version"}
@@ -57,7 +60,7 @@ def test_switched_off_the_page_only_shows(mnist, monkeypatch, runs_dir):
     test = training_page()
     assert [info.value for info in test.info] == ["Retraining is switched off on this server."]
     assert controls(test) == set() and not test.text_input
-    assert len(test.get("plotly_chart")) == 2 and test.main.metric[0].label == "Test accuracy"  # curves and card
+    assert len(test.get("plotly_chart")) == ACTIVE_CHARTS and test.main.metric[0].label == "Test accuracy"  # curves and card
     assert len(test.dataframe) == 2  # the versions list (and the layer table)
     assert not any(runs_dir.iterdir())
 
@@ -138,7 +141,7 @@ def test_stop_and_make_active_need_the_password_too(mnist, small_mnist, monkeypa
     operator.button(key="training_start").click().run()
 
     # A visitor without the password watches the run, read-only, until the first epoch's curves show.
-    visitor = _until(training_page(), lambda test: len(test.get("plotly_chart")) == 4, "the first epoch")
+    visitor = _until(training_page(), lambda test: len(test.get("plotly_chart")) == 2 + ACTIVE_CHARTS, "the first epoch")
     assert any(text.value.startswith("**Training run ") for text in visitor.markdown) and visitor.get("progress")
     assert controls(visitor) == set()
     unlock(visitor, PASSWORD)  # the same visitor, with the password, may stop it

@@ -9,12 +9,8 @@ its members (their commands, seeds, training histories and test accuracies alone
 from __future__ import annotations
 
 import datetime as dt
-import platform
 from pathlib import Path
 from typing import Any
-
-import keras
-import tensorflow as tf
 
 from mnist_app.config import TrainConfig
 from mnist_app.handwriting.pen_sources import held_out_digits
@@ -23,7 +19,7 @@ from mnist_app.models.model import Predictor, make_ensemble, members_of
 from mnist_app.training.calibrate import calibration
 from mnist_app.training.data import Mnist, load_mnist
 from mnist_app.training.evaluate import evaluate
-from mnist_app.training.train import TrainResult
+from mnist_app.training.train import TrainResult, figures_and_versions
 
 # Settings that decide which writers a model learned from: the members must agree on them, or a writer that
 # one member learned from would calibrate the ensemble as if it were unseen.
@@ -56,8 +52,7 @@ def combine(member_dirs: list[str | Path], out_dir: str | Path, *, data: Mnist |
         "validation_images": cards[0]["validation_images"],
         "epochs_run": sum(member["epochs_run"] for member in member_cards),  # all members' epochs together; each its own
         "train_seconds": round(sum(member["train_seconds"] for member in member_cards), 1),
-        "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
+        **figures_and_versions(evaluation),
     }
     card["calibration"] = calibration(predictor, held_out_digits(TrainConfig.from_record(config)))
     model_dir = store.write_model_dir(out_dir, model, card, evaluation)

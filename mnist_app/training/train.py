@@ -295,6 +295,14 @@ def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command
         "stopped_in_epoch": reporter.epoch if reporter.stopped else None,  # the epoch cut short, neither counted nor kept
         "train_seconds": round(train_seconds, 1),
         "history": reporter.history,
+        **figures_and_versions(evaluation),
+    }
+
+
+def figures_and_versions(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The last entries of every model card (a trained network's or an ensemble's): its test figures, and the
+    libraries it was made with."""
+    return {
         "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
     }

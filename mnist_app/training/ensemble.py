@@ -18,8 +18,8 @@ from mnist_app.models import store
 from mnist_app.models.model import Predictor, make_ensemble, members_of
 from mnist_app.training.calibrate import calibration
 from mnist_app.training.data import Mnist, load_mnist
-from mnist_app.training.evaluate import evaluate
-from mnist_app.training.train import TrainResult, figures_and_versions
+from mnist_app.training.evaluate import evaluate, figures_and_versions
+from mnist_app.training.train import TrainResult
 
 # Settings that decide which writers a model learned from: the members must agree on them, or a writer that
 # one member learned from would calibrate the ensemble as if it were unseen.

@@ -1,11 +1,15 @@
-"""Test-set metrics of a model: loss, accuracy, confusion matrix, per-class report, the mistakes."""
+"""Test-set metrics of a model: loss, accuracy, confusion matrix, per-class report, the mistakes; and the test
+figures and library versions that end every model card."""
 
 from __future__ import annotations
 
 import math
+import platform
 from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from mnist_app.models.model import Predictor
 from mnist_app.training.data import to_unit_range
@@ -92,3 +96,12 @@ def bars_floor(rows: list[dict[str, float]]) -> int:
     scores between 99.2% and 99.9% fill a tenth to nine tenths of their bar instead of all looking full."""
     lowest = min((row[name] for row in rows for name in SCORES), default=0.0)
     return max(0, min(99, math.floor(lowest)))
+
+
+def figures_and_versions(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The last entries of every model card (a trained network's or an ensemble's): its test figures, and the
+    libraries it was made with."""
+    return {
+        "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
+    }

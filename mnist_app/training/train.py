@@ -7,7 +7,6 @@ schedule and early stopping), evaluates it on the test set and writes a model di
 from __future__ import annotations
 
 import datetime as dt
-import platform
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from mnist_app.models.model import Predictor, make_model
 from mnist_app.training.augment import augment_batch
 from mnist_app.training.calibrate import calibration
 from mnist_app.training.data import Mnist, load_mnist, to_unit_range
-from mnist_app.training.evaluate import evaluate
+from mnist_app.training.evaluate import evaluate, figures_and_versions
 from mnist_app.training.from_corrections import correction_images, held_out_figures, read_corrections
 from mnist_app.training.progress import Preparation, Progress, TrainingHooks, TrainingStopped  # there: the worker has no TensorFlow
 
@@ -298,11 +297,3 @@ def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command
         **figures_and_versions(evaluation),
     }
 
-
-def figures_and_versions(evaluation: dict[str, Any]) -> dict[str, Any]:
-    """The last entries of every model card (a trained network's or an ensemble's): its test figures, and the
-    libraries it was made with."""
-    return {
-        "test": {"accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "errors": len(evaluation["misclassified"])},
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
-    }

@@ -74,7 +74,8 @@ def _settings_ui() -> None:
                   "a fifth of them kept out, to measure what it learned)" if defaults.corrections_path else "")
         st.caption(f"Trains on MNIST {pen}{taught}, and against {defaults.non_digits:,} drawings that are no digit (taps, "
                    f"scribbles, letters), so that it can say \"not a digit\". The defaults repeat the shipped model's data and augmentation in {RETRAIN_EPOCHS} "
-                   "epochs instead of 24: 7 to 10 minutes on 2 cores (99.36% on the test set), in a process of its own at low priority.")
+                   "epochs instead of 24: about 5 minutes on 2 cores, 2 to 3 more the first time while the pen digits are drawn "
+                   "(99.32% on the test set), in a process of its own at low priority.")
         if st.form_submit_button("Start training", icon=":material/model_training:", type="primary", key="training_start"):
             config = default_config(paths, model=architecture or "cnn", epochs=int(epochs), batch_size=int(batch_size), augment=augment)
             try:

@@ -19,29 +19,26 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from mnist_app.models.model import BN_MOMENTUM  # noqa: E402
-
-CONVOLUTIONS = {  # (input side, input channels, filters) of make_cnn's four convolutions
-    "conv 1 (1 -> 32 maps, 28x28)": (28, 1, 32),
-    "conv 2 (32 -> 32, 26x26)": (26, 32, 32),
-    "conv 3 (32 -> 64, 12x12)": (12, 32, 64),
-    "conv 4 (64 -> 64, 10x10)": (10, 64, 64),
-}
+from mnist_app.models.model import make_cnn  # noqa: E402
 
 
-def cnn(batch_norm: bool, dropout: bool) -> keras.Model:
-    """make_cnn's layers, with its batch normalisation (or biases instead) and its dropout switched."""
-    inputs = keras.Input(shape=(28, 28))
-    x = layers.Reshape((28, 28, 1))(inputs)
-    for filters in (32, 64):
-        for _ in range(2):
-            x = layers.Conv2D(filters, 3, use_bias=not batch_norm)(x)
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x) if batch_norm else x
-            x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D()(x)
-        x = layers.Dropout(0.25)(x) if dropout else x
-    x = layers.Dense(128, activation="relu")(layers.Flatten()(x))
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+def variant(batch_norm: bool, dropout: bool) -> keras.Model:
+    """make_cnn as shipped, or without its dropout (rate 0) or its batch normalisation (each layer an identity,
+    a Lambda because the layers are called again with the normalisation's arguments)."""
+    model = make_cnn(dropout_rate=0.25 if dropout else 0.0)
+    if batch_norm:
+        return model
+    return keras.models.clone_model(model, clone_function=lambda layer: layers.Lambda(lambda x: x) if isinstance(layer, layers.BatchNormalization)
+                                    else layer.__class__.from_config(layer.get_config()))
+
+
+def convolutions(model: keras.Model) -> dict[str, tuple[int, int, int]]:
+    """Each convolution's (input side, input channels, filters), named by its shape."""
+    shapes = {}
+    for number, layer in enumerate((layer for layer in model.layers if isinstance(layer, layers.Conv2D)), start=1):
+        _, side, _, channels = layer.input.shape
+        shapes[f"conv {number} ({channels} -> {layer.filters} maps, {side}x{side})"] = (side, channels, layer.filters)
+    return shapes
 
 
 def model_step(model: keras.Model, batch_size: int):
@@ -79,11 +76,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="steps per round")
     args = parser.parse_args()
     steps = {
-        "the CNN as shipped (batch norm and dropout)": model_step(cnn(True, True), args.batch_size),
-        "without dropout": model_step(cnn(True, False), args.batch_size),
-        "without batch norm (biases instead)": model_step(cnn(False, True), args.batch_size),
-        "without either": model_step(cnn(False, False), args.batch_size),
-        **{name: convolution_step(*shape, args.batch_size) for name, shape in CONVOLUTIONS.items()},
+        "the CNN as shipped (batch norm and dropout)": model_step(variant(True, True), args.batch_size),
+        "without dropout": model_step(variant(True, False), args.batch_size),
+        "without batch norm": model_step(variant(False, True), args.batch_size),
+        "without either": model_step(variant(False, False), args.batch_size),
+        **{name: convolution_step(*shape, args.batch_size) for name, shape in convolutions(make_cnn()).items()},
     }
     cpu_ms = {name: [] for name in steps}
     for step in steps.values():

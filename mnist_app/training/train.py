@@ -296,4 +296,3 @@ def _card(config, model, reporter: _Reporter, train_seconds, evaluation, command
         "history": reporter.history,
         **figures_and_versions(evaluation),
     }
-
